@@ -1,4 +1,4 @@
-"""Due times as people type them ("4h", "2d", "fri 17:00", "2026-12-01 09:30"), read in their zone."""
+"""Due times as typed ("4h", "2d", "fri 17:00", "2026-12-01 09:30"), read in the person's zone."""
 
 from __future__ import annotations
 

@@ -7,7 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.commands import (
-    Act, Audit, Away, Back, Command, Create, Digest, Help, ListItems, Mine, Show, Target,
+    Act,
+    Audit,
+    Away,
+    Back,
+    Command,
+    Create,
+    Digest,
+    Help,
+    ListItems,
+    Mine,
+    Show,
+    Target,
 )
 from bot.due import DueError, DueSpec, parse_due, parse_duration
 from bot.items import Kind, Policy, Priority, State
@@ -46,7 +57,9 @@ HELP: dict[str, VerbHelp] = {
     "take": VerbHelp("take #42", "make an exception yours"),
     "assign": VerbHelp("assign #42 @user", "give an item to someone else"),
     "ack": VerbHelp("ack #42", "acknowledge an exception: you are on it"),
-    "block": VerbHelp("block #42 <reason> [--on #41]", "mark an item blocked, optionally on another"),
+    "block": VerbHelp(
+        "block #42 <reason> [--on #41]", "mark an item blocked, optionally on another"
+    ),
     "unblock": VerbHelp("unblock #42", "resume a blocked item"),
     "done": VerbHelp("done #42 [note]", "finish an accepted handoff"),
     "resolve": VerbHelp("resolve #42 <note>", "close an acknowledged exception"),

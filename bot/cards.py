@@ -1,0 +1,69 @@
+"""A platform-neutral card: what every surface renders for an item (title, fields, actions)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.rules import NEEDS_REASON, Verb
+
+#: Button labels and styles, in the order cards show them.
+ACTION_LABELS: dict[Verb, tuple[str, str]] = {
+    Verb.ACCEPT: ("Accept", "primary"),
+    Verb.ACK: ("Acknowledge", "primary"),
+    Verb.TAKE: ("Take", "default"),
+    Verb.APPROVE: ("Approve", "primary"),
+    Verb.REJECT: ("Reject", "danger"),
+    Verb.DONE: ("Done", "primary"),
+    Verb.RESOLVE: ("Resolve", "primary"),
+    Verb.DECLINE: ("Decline", "danger"),
+    Verb.UNBLOCK: ("Unblock", "default"),
+    Verb.BLOCK: ("Block", "default"),
+    Verb.CANCEL: ("Cancel", "danger"),
+}
+
+
+@dataclass(frozen=True)
+class CardAction:
+    verb: str
+    label: str
+    number: int
+    needs_reason: bool = False
+    style: str = "default"
+
+
+@dataclass(frozen=True)
+class Card:
+    number: int
+    kind: str
+    title: str
+    state: str
+    fields: tuple[tuple[str, str], ...]
+    actions: tuple[CardAction, ...]
+    details: str = ""
+    permalink: str = ""
+
+    @property
+    def heading(self) -> str:
+        return f"{self.kind.capitalize()} #{self.number}: {self.title}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Card:
+        return cls(
+            number=data["number"], kind=data["kind"], title=data["title"], state=data["state"],
+            fields=tuple((str(k), str(v)) for k, v in data["fields"]),
+            actions=tuple(CardAction(**a) for a in data["actions"]),
+            details=data.get("details", ""), permalink=data.get("permalink", ""),
+        )
+
+
+def card_actions(number: int, verbs: list[Verb]) -> tuple[CardAction, ...]:
+    """Buttons for the verbs a person may use, in a stable order; typed verbs stay typed."""
+    return tuple(
+        CardAction(verb.value, label, number, verb in NEEDS_REASON, style)
+        for verb, (label, style) in ACTION_LABELS.items()
+        if verb in verbs
+    )

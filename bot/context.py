@@ -1,0 +1,142 @@
+"""What one command runs with, and the helpers handlers share to record and notify."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.events import Event, EventDraft
+from bot.items import Item
+from bot.messages import Delivery, Outgoing
+from bot.people import Directory, Person
+from bot.ports import UnitOfWork
+from bot.presenters import card_for, change_line, not_found
+from bot.rules import Actor, allowed, state_allows
+from bot.transitions import DomainError
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks, where: the workspace, the person's id and the surface they typed on."""
+
+    workspace: str
+    actor: str
+    surface: str = "console"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+_UNAUDITED = {"updated_at", "version"}
+
+
+def diff(before: Item | None, after: Item) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields that changed, as JSON-ready before and after dicts."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for f in fields(after):
+        if f.name in _UNAUDITED:
+            continue
+        value = getattr(after, f.name)
+        if before is None:
+            if value not in (None, "", (), 0) or f.name in ("state", "kind", "number"):
+                new[f.name] = _plain(asdict(value) if f.name in ("source",) else value)
+            continue
+        previous = getattr(before, f.name)
+        if previous != value:
+            old[f.name] = _plain(previous if f.name != "source" else asdict(previous))
+            new[f.name] = _plain(value if f.name != "source" else asdict(value))
+    if "decisions" in new:  # keep the trail readable: the new decision, not the whole list
+        new["decision"] = new.pop("decisions")[-1]
+        old.pop("decisions", None)
+    return old, new
+
+
+@dataclass
+class Ctx:
+    uow: UnitOfWork
+    request: Request
+    now: datetime
+    directory: Directory
+    me: Person
+    actor: Actor
+
+    @property
+    def workspace(self) -> str:
+        return self.request.workspace
+
+    def zone(self) -> ZoneInfo:
+        return self.me.zone
+
+    def zone_of(self, person: str | None) -> ZoneInfo:
+        found = self.directory.person(person) if person else None
+        return found.zone if found else ZoneInfo("UTC")
+
+    async def record(self, action: str, before: Item | None, after: Item | None, *,
+                     text: str = "", actor: str | None = None,
+                     extra: dict[str, Any] | None = None) -> Event:
+        """Append the change to the trail and queue the card refresh and thread line."""
+        old, new = diff(before, after) if after is not None else ({}, {})
+        if text:
+            new["note"] = text
+        new.update(extra or {})
+        event = await self.uow.events.append(EventDraft(
+            self.workspace, after.number if after else None, actor or self.actor.id, action,
+            self.now, self.request.surface, old, new))
+        if after is not None and action != "created":
+            line = change_line(action, actor or self.actor.id, after, text)
+            await self.send(event, Delivery.CARD_UPDATE, str(after.number), line, after)
+            await self.send(event, Delivery.THREAD, str(after.number), line, after)
+        return event
+
+    async def send(self, event: Event, delivery: Delivery, to: str, text: str,
+                   item: Item | None = None, *, viewer: str | None = None) -> None:
+        """Queue one message caused by `event`; DMs carry a card with the viewer's buttons."""
+        card = None
+        if item is not None and delivery is not Delivery.THREAD:
+            verbs = allowed(item, await self.actor_for(viewer)) if viewer else \
+                list(state_allows(item))
+            card = card_for(item, verbs, self.zone_of(viewer)).to_dict()
+        await self.uow.outbox.put(Outgoing(
+            self.workspace, delivery, to, text, f"{self.workspace}:{event.seq}:{delivery}:{to}",
+            item.number if item else None, card))
+
+    async def dm(self, event: Event, person: str | None, text: str, item: Item | None) -> None:
+        if person and person != self.actor.id:
+            await self.send(event, Delivery.DM, person, text, item, viewer=person)
+
+    async def actor_for(self, person: str) -> Actor:
+        return await build_actor(self.uow, self.directory, self.workspace, person, self.now)
+
+    async def load(self, number: int) -> Item:
+        item = await self.uow.items.get(self.workspace, number)
+        if item is None:
+            raise DomainError(not_found(number))
+        return item
+
+
+async def build_actor(uow: UnitOfWork, directory: Directory, workspace: str, person: str,
+                      now: datetime) -> Actor:
+    """The rules' view of a person: admin, teams led and joined, people they stand in for."""
+    teams = directory.teams()
+    covering = await uow.absences.delegating_to(workspace, person)
+    return Actor(
+        id=person,
+        admin=directory.is_admin(person),
+        leads=frozenset(t.name for t in teams if t.lead == person),
+        teams=frozenset(t.name for t in directory.teams_of(person)),
+        open_teams=frozenset(t.name for t in teams if t.open),
+        covers=frozenset(a.person for a in covering if a.covers(now)),
+    )

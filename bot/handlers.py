@@ -1,0 +1,246 @@
+"""One function per command: load, decide, record, queue messages. Each runs in one unit of work."""
+
+from __future__ import annotations
+
+from bot import presenters as say
+from bot.approvals import pending_approvers, policy_problem
+from bot.commands import Act, Away, Back, Create, Tick
+from bot.context import Ctx
+from bot.digests import daily_digest
+from bot.events import Event
+from bot.items import Absence, Item, Kind, PolicyKind, Source, State
+from bot.messages import Delivery
+from bot.ports import ItemQuery
+from bot.rules import Verb, allowed, deciding_for, state_allows
+from bot.sla import deadlines
+from bot.transitions import DomainError, apply, unblocked
+
+
+async def _known(ctx: Ctx, handle: str) -> str:
+    person = ctx.directory.person(handle)
+    if person is None:
+        raise DomainError(say.unknown_person(handle))
+    return person.id
+
+
+def _team(ctx: Ctx, name: str) -> str:
+    team = ctx.directory.team(name)
+    if team is None:
+        raise DomainError(say.unknown_team(name, [t.name for t in ctx.directory.teams()]))
+    return team.name
+
+
+async def _stand_in(ctx: Ctx, person: str) -> tuple[str, str]:
+    """Who receives new work for `person` now: them, or their delegate while they are away."""
+    absence = await ctx.uow.absences.get(ctx.workspace, person)
+    if absence and absence.delegate and absence.covers(ctx.now):
+        return absence.delegate, f"<@{person}> is away; <@{absence.delegate}> stands in"
+    return person, ""
+
+
+async def create(ctx: Ctx, cmd: Create) -> Item:
+    me = ctx.actor.id
+    owner: str | None = None
+    approvers: tuple[str, ...] = ()
+    if cmd.kind is Kind.HANDOFF:
+        assert cmd.to is not None
+        if cmd.to.team:
+            team = _team(ctx, cmd.to.name)
+        else:
+            owner = await _known(ctx, cmd.to.name)
+            if owner == me:
+                raise DomainError("A handoff goes to someone else; you already own your work.")
+            team = ctx.directory.home_team(owner)
+    else:
+        team = _team(ctx, cmd.team) if cmd.team else ctx.directory.home_team(me)
+        if cmd.owner:
+            owner = await _known(ctx, cmd.owner)
+        approvers = tuple([await _known(ctx, a) for a in cmd.approvers])
+    if cmd.kind is Kind.APPROVAL:
+        quorum = cmd.policy.n if cmd.policy.kind is PolicyKind.QUORUM else None
+        if problem := policy_problem(approvers, me, quorum):
+            raise DomainError(f"Can't raise this approval: {problem}.")
+    routed_note = ""
+    if owner is not None:
+        owner, routed_note = await _stand_in(ctx, owner)
+        if owner == me and cmd.kind is Kind.HANDOFF:
+            raise DomainError("That person is away and you are their delegate; do it yourself.")
+    number = await ctx.uow.items.allocate_number(ctx.workspace)
+    ack, resolve = deadlines(ctx.directory.sla(team, cmd.kind, cmd.priority), ctx.now)
+    item = Item(
+        workspace=ctx.workspace, number=number, kind=cmd.kind, title=cmd.title,
+        requester=me, team=team, created_at=ctx.now, updated_at=ctx.now, details=cmd.details,
+        owner=owner, approvers=approvers, policy=cmd.policy, priority=cmd.priority,
+        due_at=cmd.due.resolve(ctx.now, ctx.zone()) if cmd.due else None,
+        ack_deadline=ack, resolve_deadline=resolve,
+        source=Source(ctx.request.surface, cmd.channel, cmd.message, cmd.permalink),
+    )
+    if item.due_at is not None and item.due_at <= ctx.now:
+        raise DomainError(f"The due time {say.when(item.due_at, ctx.zone())} has already passed.")
+    await ctx.uow.items.add(item)
+    event = await ctx.record("created", None, item)
+    where = cmd.channel or _channel_of(ctx, team)
+    await ctx.send(event, Delivery.CARD, where, say.change_line("created", me, item), item)
+    if routed_note:
+        await ctx.record("delegated", item, item, text=routed_note)
+    if cmd.kind is Kind.HANDOFF:
+        await ctx.dm(event, owner, f"<@{me}> handed you {item.ref}: {item.title}", item)
+    elif cmd.kind is Kind.EXCEPTION:
+        await ctx.dm(event, owner, f"<@{me}> raised {item.ref} and made it yours: {item.title}",
+                     item)
+    else:
+        await _ask_approvers(ctx, event, item)
+    return item
+
+
+def _channel_of(ctx: Ctx, team: str) -> str:
+    found = ctx.directory.team(team)
+    return (found.channel if found else "") or team
+
+
+async def _ask_approvers(ctx: Ctx, event: Event, item: Item) -> None:
+    """DM each approver whose decision is now awaited (or their delegate while away)."""
+    for approver in pending_approvers(item):
+        already = any(d.approver == approver for d in item.decisions)
+        if already:
+            continue
+        target, _ = await _stand_in(ctx, approver)
+        on_behalf = f" on behalf of <@{approver}>" if target != approver else ""
+        await ctx.dm(event, target, f"<@{item.requester}> asks for your decision{on_behalf} "
+                                    f"on {item.ref}: {item.title}", item)
+
+
+async def act(ctx: Ctx, cmd: Act) -> Item:
+    item = await ctx.load(cmd.number)
+    verbs = allowed(item, ctx.actor)
+    if cmd.verb not in verbs:
+        if cmd.verb not in state_allows(item):
+            reason = f"it is {say.state_label(item)}"
+        else:
+            reason = "you don't have the right (owner, requester, approver, team lead or admin)"
+        raise DomainError(say.refused(cmd.verb.value, item, verbs, reason),
+                          [v.value for v in verbs])
+    text = cmd.text
+    person = await _known(ctx, cmd.person) if cmd.person else None
+    if cmd.verb is Verb.ASSIGN:
+        assert person is not None
+        if person == item.owner:
+            raise DomainError(f"{item.ref} is already <@{person}>'s.")
+        person, note = await _stand_in(ctx, person)
+        text = note
+    if cmd.verb is Verb.BLOCK and cmd.on is not None:
+        await _check_blocker(ctx, item, cmd.on)
+    decided_for = deciding_for(item, ctx.actor)
+    if cmd.verb is Verb.SNOOZE:
+        assert cmd.duration is not None
+        until = ctx.now + cmd.duration
+        changed = item.evolve(snoozed_until=until, updated_at=ctx.now)
+        text = say.when(until, ctx.zone())
+    else:
+        changed = apply(item, cmd.verb, actor=ctx.actor.id, now=ctx.now, text=text,
+                        person=person, on=cmd.on, decided_for=decided_for)
+    saved = await ctx.uow.items.save(changed)
+    event = await ctx.record(cmd.verb.value, item, saved, text=text)
+    await _tell(ctx, event, cmd.verb, item, saved, text)
+    if saved.state.final:
+        await _release_blocked(ctx, saved)
+    return saved
+
+
+async def _check_blocker(ctx: Ctx, item: Item, on: int) -> None:
+    if on == item.number:
+        raise DomainError(f"{item.ref} can't be blocked on itself.")
+    blocker = await ctx.load(on)
+    if blocker.state.final:
+        raise DomainError(f"#{on} is already {say.state_label(blocker)}; it blocks nothing.")
+    seen, current = {item.number}, blocker
+    while current.state is State.BLOCKED and current.blocked_on is not None:
+        if current.blocked_on in seen:
+            raise DomainError(f"#{on} already waits on {item.ref}: that would be a deadlock.")
+        seen.add(current.number)
+        nxt = await ctx.uow.items.get(ctx.workspace, current.blocked_on)
+        if nxt is None:
+            break
+        current = nxt
+    if current.number == item.number:
+        raise DomainError(f"#{on} already waits on {item.ref}: that would be a deadlock.")
+
+
+async def _tell(ctx: Ctx, event: Event, verb: Verb, before: Item, after: Item, text: str) -> None:
+    """Direct messages a change causes, beyond the card refresh and thread line."""
+    line = say.change_line(verb.value, ctx.actor.id, after, text)
+    if verb in (Verb.ACCEPT, Verb.ACK, Verb.DONE, Verb.RESOLVE, Verb.DECLINE, Verb.TAKE,
+                Verb.BLOCK, Verb.UNBLOCK, Verb.APPROVE, Verb.REJECT):
+        await ctx.dm(event, after.requester, line, after)
+    if verb is Verb.ASSIGN:
+        await ctx.dm(event, after.owner, f"{line} It is yours now: {after.title}", after)
+    if verb is Verb.CANCEL and before.owner:
+        await ctx.dm(event, before.owner, line, None)
+    if verb is Verb.APPROVE and not after.state.final:
+        await _ask_approvers(ctx, event, after)
+
+
+async def _release_blocked(ctx: Ctx, ended: Item) -> None:
+    """Items blocked on an item that ended resume by themselves."""
+    for waiting in await ctx.uow.items.blocked_on(ctx.workspace, ended.number):
+        resumed = await ctx.uow.items.save(unblocked(waiting).evolve(updated_at=ctx.now))
+        note = f"{ended.ref} is {say.state_label(ended)}"
+        event = await ctx.record("auto_unblock", waiting, resumed, text=note, actor="baton")
+        line = say.change_line("auto_unblock", "baton", resumed, note)
+        for person in {resumed.owner, resumed.requester} - {None}:
+            await ctx.dm(event, person, line, resumed)
+
+
+async def away(ctx: Ctx, cmd: Away) -> Absence:
+    me = ctx.actor.id
+    delegate = await _known(ctx, cmd.delegate) if cmd.delegate else None
+    if delegate == me:
+        raise DomainError("Your delegate must be someone else.")
+    until = cmd.until.resolve(ctx.now, ctx.zone()) if cmd.until else None
+    if until is not None and until <= ctx.now:
+        raise DomainError(f"{say.when(until, ctx.zone())} has already passed.")
+    if delegate:
+        theirs = await ctx.uow.absences.get(ctx.workspace, delegate)
+        if theirs and theirs.covers(ctx.now):
+            raise DomainError(f"<@{delegate}> is away too; pick someone who is in.")
+    absence = Absence(ctx.workspace, me, ctx.now, until, delegate)
+    await ctx.uow.absences.put(absence)
+    text = (f" until {say.when(until, ctx.zone())}" if until else "") + \
+        (f"; <@{delegate}> stands in" if delegate else "")
+    event = await ctx.record("away", None, None, extra={
+        "until": until.isoformat() if until else None, "delegate": delegate, "note": text})
+    if delegate:
+        await ctx.dm(event, delegate, f"<@{me}> is away{text}: their new handoffs and "
+                                      f"decisions come to you.", None)
+    return absence
+
+
+async def back(ctx: Ctx, _: Back) -> bool:
+    absence = await ctx.uow.absences.get(ctx.workspace, ctx.actor.id)
+    if absence is None:
+        return False
+    await ctx.uow.absences.remove(ctx.workspace, ctx.actor.id)
+    await ctx.record("back", None, None)
+    return True
+
+
+async def tick(ctx: Ctx, cmd: Tick) -> list[str]:
+    """Work fallen due by `cmd.now`: away periods that ended."""
+    done: list[str] = []
+    for absence in await ctx.uow.absences.ending_by(cmd.now):
+        if absence.workspace != ctx.workspace:
+            continue
+        await ctx.uow.absences.remove(absence.workspace, absence.person)
+        await ctx.record("back", None, None, actor=absence.person,
+                         extra={"note": "away period ended"})
+        done.append(f"<@{absence.person}> is back (away period ended).")
+    return done
+
+
+async def digest(ctx: Ctx, team: str) -> str:
+    team = _team(ctx, team)
+    items = await ctx.uow.items.find(ctx.workspace, ItemQuery(team=team, limit=500))
+    text = daily_digest(team, items, ctx.now, ctx.zone())
+    event = await ctx.record("digest", None, None, extra={"team": team})
+    await ctx.send(event, Delivery.CHANNEL, _channel_of(ctx, team), text)
+    return text
