@@ -77,7 +77,8 @@ class FakeItems(ItemRepository):
 
     async def blocked_on(self, workspace: str, number: int) -> list[Item]:
         return [i for i in self.world.items.values()
-                if i.workspace == workspace and i.blocked_on == number and i.state.value == "blocked"]
+                if i.workspace == workspace and i.blocked_on == number
+                and i.state.value == "blocked"]
 
 
 class FakeEvents(EventLog):
@@ -174,7 +175,7 @@ class FakeClock:
 
 
 class FakeDirectory(Directory):
-    """Two teams: `release` (lead lena; alice, bob) and `eval` (lead ed; carol, dave). Admin: root."""
+    """Teams `release` (lead lena: alice, bob) and `eval` (lead ed: carol, dave); admin root."""
 
     def __init__(self) -> None:
         self._people = {p: Person(p, p.capitalize(), "Europe/London")
