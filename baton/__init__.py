@@ -1,0 +1,1 @@
+"""The composition root: reads the environment and baton.yaml and wires the layers together."""

@@ -1,0 +1,140 @@
+"""Baton's environment: secrets, URLs and where baton.yaml is (BATON_* variables and .env).
+
+Invalid values stop Baton at start with one line per variable:
+`BATON_PORT: expected a port number from 1 to 65535, got 'abc'`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config import DEFAULT_PATH, ConfigError
+
+Surface = Literal["slack", "teams", "console"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+PREFIX = "BATON_"
+
+
+class SettingsError(ConfigError):
+    """An environment variable Baton cannot use; str() is one line per variable."""
+
+
+class Settings(BaseSettings):
+    """Everything Baton reads from the environment; an empty variable counts as unset."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True,
+        extra="ignore", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///baton.db"
+    redis_url: str | None = None
+    config: Path | None = None  # baton.yaml; None: ./baton.yaml if it exists, else defaults
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: LogLevel = "INFO"
+
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None  # xoxb-, one workspace
+    slack_app_token: SecretStr | None = None  # xapp-, Socket Mode
+    slack_client_id: str | None = None  # with the secret: OAuth installs, many workspaces
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str | None = None  # tests and proxies; None: Slack's own
+
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None  # single-tenant bots
+    teams_local: bool = False  # no Bot Framework auth: the Emulator, local tests
+    teams_openid_metadata_url: str | None = None  # sovereign clouds, tests
+
+    console_user: str | None = None  # who `baton chat` speaks as by default
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_lines(exc)) from None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """The settings from BATON_* variables and ./.env; SettingsError if one is invalid."""
+        return cls()
+
+    def config_path(self) -> Path | None:
+        """BATON_CONFIG, else ./baton.yaml if there is one, else None (the built-in default)."""
+        if self.config is not None:
+            return self.config
+        return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Settings:
+        problems = []
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            given, missing = ("client_id", "client_secret") if self.slack_client_id else (
+                "client_secret", "client_id")
+            problems.append(f"{_var('slack_' + missing)}: expected a value with "
+                            f"{_var('slack_' + given)} (OAuth needs both), got nothing")
+        if self.slack_app_token and not (self.slack_bot_token or self.slack_client_id):
+            problems.append(f"{_var('slack_bot_token')}: expected a value with "
+                            f"{_var('slack_app_token')} (Socket Mode), got nothing")
+        over_http = (self.slack_bot_token or self.slack_client_id) and not self.slack_app_token
+        if over_http and not self.slack_signing_secret:
+            problems.append(f"{_var('slack_signing_secret')}: expected a value for Slack over "
+                            f"HTTP (or {_var('slack_app_token')} for Socket Mode), got nothing")
+        if problems:
+            raise SettingsError(problems)
+        return self
+
+    def chat_surface(self) -> Surface:
+        """Slack or Teams when their credentials are set (Slack first), else the console."""
+        if self.slack_bot_token or self.slack_app_token or self.slack_client_id:
+            return "slack"
+        if self.teams_app_id or self.teams_local:
+            return "teams"
+        return "console"
+
+
+_EXPECTED = {
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "greater_than_equal": "expected a port number from 1 to 65535",
+    "less_than_equal": "expected a port number from 1 to 65535",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "path_type": "expected a file path",
+}
+
+
+def _var(field: str) -> str:
+    return f"{PREFIX}{field.upper()}"
+
+
+def _lines(error: ValidationError) -> list[str]:
+    lines = []
+    for detail in error.errors(include_url=False):
+        field = str(detail["loc"][0]) if detail["loc"] else ""
+        kind = detail["type"]
+        if kind == "literal_error":
+            expected = "expected one of " + str((detail.get("ctx") or {}).get("expected", ""))
+            expected = expected.replace("'", "")
+        else:
+            expected = _EXPECTED.get(kind) or "expected " + detail["msg"][:1].lower() + \
+                detail["msg"][1:]
+        if field == "port" and kind in ("int_parsing", "int_type"):
+            expected = _EXPECTED["greater_than_equal"]
+        shown = "a value (hidden)" if field in _SECRETS else repr(detail.get("input"))
+        lines.append(f"{_var(field)}: {expected}, got {shown}")
+    return lines
+
+
+_SECRETS = frozenset(name for name, info in Settings.model_fields.items()
+                     if info.annotation in (SecretStr, SecretStr | None))
