@@ -27,15 +27,15 @@ class Request:
     surface: str = "console"
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_json(v) for k, v in value.items()}
     return value
 
 
@@ -52,12 +52,12 @@ def diff(before: Item | None, after: Item) -> tuple[dict[str, Any], dict[str, An
         value = getattr(after, f.name)
         if before is None:
             if value not in (None, "", (), 0) or f.name in ("state", "kind", "number"):
-                new[f.name] = _plain(asdict(value) if f.name in ("source",) else value)
+                new[f.name] = plain_json(asdict(value) if f.name in ("source",) else value)
             continue
         previous = getattr(before, f.name)
         if previous != value:
-            old[f.name] = _plain(previous if f.name != "source" else asdict(previous))
-            new[f.name] = _plain(value if f.name != "source" else asdict(value))
+            old[f.name] = plain_json(previous if f.name != "source" else asdict(previous))
+            new[f.name] = plain_json(value if f.name != "source" else asdict(value))
     if "decisions" in new:  # keep the trail readable: the new decision, not the whole list
         new["decision"] = new.pop("decisions")[-1]
         old.pop("decisions", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot import handlers
 from bot import presenters as say
@@ -27,10 +28,11 @@ from bot.grammar import UsageError, help_text, parse
 from bot.items import Item, State
 from bot.people import Directory, Person
 from bot.ports import Clock, ConcurrentChange, ItemQuery, UnitOfWorkFactory
-from bot.rules import allowed
+from bot.rules import Actor, allowed
 from bot.transitions import DomainError
 
 PAGE = 25
+SYSTEM = Person("baton", "Baton")
 _RETRIES = 3
 
 
@@ -60,8 +62,13 @@ class Baton:
             return Reply(str(exc), ok=False)
         return await self.handle(request, command)
 
+    async def tick(self, workspace: str, now: datetime) -> list[str]:
+        """Do the work fallen due by `now`: the one entry point of timers and `:time`."""
+        reply = await self.handle(Request(workspace, SYSTEM.id, "timer"), Tick(now))
+        return [line for line in reply.text.splitlines() if reply.ok and line]
+
     async def handle(self, request: Request, command: Command) -> Reply:
-        me = self.directory.person(request.actor)
+        me = SYSTEM if request.actor == SYSTEM.id else self.directory.person(request.actor)
         if me is None:
             return Reply(say.unknown_person(request.actor), ok=False)
         for attempt in range(_RETRIES):
@@ -82,6 +89,8 @@ class Baton:
         async with self.uow() as uow:
             now = self.clock.now()
             actor = await build_actor(uow, self.directory, request.workspace, me.id, now)
+            if me is SYSTEM:
+                actor = Actor(SYSTEM.id, admin=True)
             ctx = Ctx(uow, request, now, self.directory, me, actor)
             reply = await self._dispatch(ctx, command)
             if reply.ok:
@@ -123,8 +132,10 @@ class Baton:
             case Help():
                 return Reply(help_text(command.verb))
             case Tick():
+                if ctx.actor.id != SYSTEM.id:
+                    return Reply("Only Baton's own timers do due work.", ok=False)
                 lines = await handlers.tick(ctx, command)
-                return Reply("\n".join(lines) or "Nothing was due.")
+                return Reply("\n".join(lines))
         raise AssertionError(f"unhandled command {command!r}")
 
     def _item_reply(self, ctx: Ctx, item: Item, text: str) -> Reply:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.commands import Tick
 from bot.context import Request
 from bot.events import verify
 from bot.messages import Delivery
@@ -148,9 +149,10 @@ async def test_away_delegates_new_handoffs_and_decisions(baton: Baton, world: Wo
     decision = world.items[("w", 1)].decisions[0]
     assert (decision.approver, decision.by) == ("bob", "carol")
     clock.advance(timedelta(days=1))
-    from bot.commands import Tick
-    reply = await baton.handle(Request("w", "root"), Tick(clock.now()))
-    assert "bob" in reply.text
+    refused = await baton.handle(Request("w", "root"), Tick(clock.now()))
+    assert not refused.ok and ("w", "bob") in world.absences
+    lines = await baton.tick("w", clock.now())
+    assert lines == ["<@bob> is back (away period ended)."]
     assert ("w", "bob") not in world.absences
 
 
