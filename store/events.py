@@ -1,0 +1,64 @@
+"""The audit trail: events sealed onto their workspace's hash chain."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.events import GENESIS, Event, EventDraft, seal
+from bot.ports import EventLog
+from store.sql import plain_json
+from store.tables import EventRow, WorkspaceRow
+from store.workspaces import lock_workspace
+
+_events = EventRow.__table__
+
+
+class SqlEventLog(EventLog):
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(self, draft: EventDraft) -> Event:
+        _, last_seq, last_hash = await lock_workspace(self._session, draft.workspace)
+        event = seal(_as_stored(draft), last_seq + 1, last_hash)
+        await self._session.execute(insert(EventRow).values(
+            workspace=event.workspace, seq=event.seq, item=event.item, actor=event.actor,
+            action=event.action, at=event.at, surface=event.surface, before=event.before,
+            after=event.after, prev_hash=event.prev_hash, hash=event.hash))
+        await self._session.execute(update(WorkspaceRow).where(
+            WorkspaceRow.id == event.workspace).values(last_seq=event.seq, last_hash=event.hash))
+        return event
+
+    async def for_item(self, workspace: str, number: int) -> list[Event]:
+        rows = await self._session.execute(select(_events).where(
+            EventRow.workspace == workspace, EventRow.item == number).order_by(EventRow.seq))
+        return [_event(r) for r in rows]
+
+    async def all(self, workspace: str) -> list[Event]:
+        rows = await self._session.execute(
+            select(_events).where(EventRow.workspace == workspace).order_by(EventRow.seq))
+        return [_event(r) for r in rows]
+
+    async def head(self, workspace: str) -> tuple[int, str]:
+        row = (await self._session.execute(
+            select(WorkspaceRow.last_seq, WorkspaceRow.last_hash)
+            .where(WorkspaceRow.id == workspace))).one_or_none()
+        return (row.last_seq, row.last_hash) if row else (0, GENESIS)
+
+    async def workspaces(self) -> list[str]:
+        return list(await self._session.scalars(select(WorkspaceRow.id).order_by(WorkspaceRow.id)))
+
+
+def _as_stored(draft: EventDraft) -> EventDraft:
+    """The draft exactly as it will read back, so the seal still verifies after a reload."""
+    return EventDraft(draft.workspace, draft.item, draft.actor, draft.action,
+                      draft.at.astimezone(UTC), draft.surface, plain_json(draft.before),
+                      plain_json(draft.after))
+
+
+def _event(row: Row[Any]) -> Event:
+    return Event(row.workspace, row.seq, row.item, row.actor, row.action, row.at, row.surface,
+                 row.before, row.after, row.prev_hash, row.hash)

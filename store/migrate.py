@@ -1,0 +1,58 @@
+"""Schema migrations, applied from code: `await upgrade(url)` brings a database to head.
+
+The Alembic configuration is built here, pointing at the migrations shipped inside this
+package, so it works from any working directory and from an installed wheel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from store.uow import DEFAULT_URL, SQLITE_BEGIN, Database
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str = DEFAULT_URL) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head() -> str | None:
+    """The revision the code expects the database to be at."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def upgrade(url: str = DEFAULT_URL) -> None:
+    """Apply every migration the database lacks, in one transaction; harmless when current."""
+    config = alembic_config(url)
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with Database(url) as db, db.engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def current(url: str = DEFAULT_URL) -> str | None:
+    """The revision the database is at; None for a database never migrated."""
+
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with Database(url) as db, db.engine.connect() as connection:
+        reading = await connection.execution_options(**{SQLITE_BEGIN: "BEGIN"})
+        return await reading.run_sync(read)
+
+
+async def is_current(url: str = DEFAULT_URL) -> bool:
+    return await current(url) == head()

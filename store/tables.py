@@ -1,0 +1,214 @@
+"""The database schema: one declarative class per table, generic types only.
+
+Every instant is stored in UTC and read back timezone-aware, on SQLite too. Enumerations are
+stored as their text values (no database enum types), so adding a value needs no migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Names for constraints, so migrations on every dialect refer to them the same way.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; naive values are refused rather than guessed at."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: Baton stores aware instants only")
+        utc = value.astimezone(UTC)
+        # SQLite keeps no offset: store the UTC wall time, so text order is time order.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(), dict[str, Any]: JSON(),
+    }
+
+
+class WorkspaceRow(Base):
+    """Per-workspace counter and audit chain head; its row lock serializes both."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_number: Mapped[int] = mapped_column(Integer, default=1)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("workspace", "number"),
+        Index("ix_items_owner", "workspace", "owner", "state"),
+        Index("ix_items_requester", "workspace", "requester", "state"),
+        Index("ix_items_team", "workspace", "team", "state"),
+        Index("ix_items_blocked_on", "workspace", "blocked_on"),
+        # "what falls due next": each deadline column, per workspace and state.
+        Index("ix_items_due", "workspace", "state", "due_at"),
+        Index("ix_items_resolve", "workspace", "state", "resolve_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text, default="")
+    team: Mapped[str] = mapped_column(String(128))
+    requester: Mapped[str] = mapped_column(String(128))
+    owner: Mapped[str | None] = mapped_column(String(128))
+    policy: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime | None]
+    ack_deadline: Mapped[datetime | None]
+    resolve_deadline: Mapped[datetime | None]
+    acked_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_reason: Mapped[str] = mapped_column(Text, default="")
+    blocked_on: Mapped[int | None] = mapped_column(Integer)
+    resume_state: Mapped[str | None] = mapped_column(String(16))
+    snoozed_until: Mapped[datetime | None]
+    watchers: Mapped[list[str]] = mapped_column(JSON)
+    source_surface: Mapped[str] = mapped_column(String(32))
+    source_channel: Mapped[str] = mapped_column(String(255), default="")
+    source_message: Mapped[str] = mapped_column(String(255), default="")
+    source_permalink: Mapped[str] = mapped_column(Text, default="")
+    parent: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApproverRow(Base):
+    """An approver named on an approval, in the order named (the order `sequence` uses)."""
+
+    __tablename__ = "approvers"
+    __table_args__ = (
+        UniqueConstraint("item_id", "person"),
+        # "approvals waiting on X": find X's rows, then the item by primary key.
+        Index("ix_approvers_person", "person", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    person: Mapped[str] = mapped_column(String(128))
+
+
+class DecisionRow(Base):
+    """A decision, in the order made; `by` is the delegate when one decided for the approver."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_item", "item_id", "approver"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    approver: Mapped[str] = mapped_column(String(128))
+    verdict: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(128))
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("workspace", "seq"),
+        Index("ix_events_item", "workspace", "item"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    item: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    surface: Mapped[str] = mapped_column(String(32))
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxRow(Base):
+    """A message waiting for (or done with) delivery. `key` is unique within its workspace."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("workspace", "key"),
+        Index("ix_outbox_ready", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    delivery: Mapped[str] = mapped_column(String(16))
+    to: Mapped[str] = mapped_column(String(255))
+    item: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    card: Mapped[dict[str, Any] | None]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[datetime | None]
+
+
+class AbsenceRow(Base):
+    __tablename__ = "absences"
+    __table_args__ = (
+        Index("ix_absences_delegate", "workspace", "delegate"),
+        Index("ix_absences_until", "until"),
+    )
+
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(128), primary_key=True)
+    since: Mapped[datetime]
+    until: Mapped[datetime | None]
+    delegate: Mapped[str | None] = mapped_column(String(128))

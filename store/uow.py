@@ -1,0 +1,153 @@
+"""The database handle and the unit of work the core runs each command in."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.ports import UnitOfWork
+from store.absences import SqlAbsences
+from store.events import SqlEventLog
+from store.items import SqlItemRepository
+from store.outbox import SqlOutbox
+
+DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+# Execution option naming the statement that opens a SQLite transaction. Units of work take
+# the write lock at once (BEGIN IMMEDIATE), so a read-then-write never fails half-way with
+# "database is locked"; read-only checks pass "BEGIN" to take no lock.
+SQLITE_BEGIN = "sqlite_begin"
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """One session, one transaction. Use it as `async with`: that holds the write lock, if
+    any, and closes the session; leaving without `commit()` rolls everything back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 write_lock: asyncio.Lock | None = None) -> None:
+        self._session = sessions()
+        self._write_lock = write_lock
+        self._holding = False
+        self.items = SqlItemRepository(self._session)
+        self.events = SqlEventLog(self._session)
+        self.outbox = SqlOutbox(self._session)
+        self.absences = SqlAbsences(self._session)
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+            self._holding = True
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            await self.rollback()
+            await self._session.close()
+        finally:
+            if self._holding and self._write_lock is not None:
+                self._holding = False
+                self._write_lock.release()
+
+    async def commit(self) -> None:
+        await self._session.commit()
+
+    async def rollback(self) -> None:
+        await self._session.rollback()
+
+
+class Database:
+    """The engine for one database URL, and the factory of units of work over it.
+
+    SQLite: file directories are created, the connection is tuned (WAL, foreign keys, busy
+    timeout) and units of work in this process run one at a time, since SQLite has a single
+    writer and contending for its file lock is far slower than queueing for an asyncio lock.
+    """
+
+    def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            _make_parent_directory(self.url)
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            _tune_sqlite(self.engine)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
+                                            autoflush=False)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work; this method is the core's UnitOfWorkFactory."""
+        return SqlUnitOfWork(self._sessions, self._write_lock)
+
+    async def ping(self) -> bool:
+        """Whether the database answers a query (for readiness checks)."""
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(**{SQLITE_BEGIN: "BEGIN"})
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError):
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        if self._write_lock is not None:
+            await self._optimize_sqlite(self._write_lock)
+        await self.engine.dispose()
+
+    async def _optimize_sqlite(self, write_lock: asyncio.Lock) -> None:
+        """Refresh the planner's statistics where SQLite thinks it worthwhile (cheap): without
+        them it cannot tell that few items are open, or that one person approves few."""
+        try:
+            async with write_lock, self.engine.begin() as conn:
+                await conn.exec_driver_sql("PRAGMA optimize")
+        except SQLAlchemyError:
+            pass  # an optimisation only; never a reason for shutdown to fail
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.dispose()
+
+
+def _make_parent_directory(url: URL) -> None:
+    name = url.database
+    if name and name != ":memory:" and not name.startswith("file:"):
+        Path(name).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them as we say."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN IMMEDIATE"))
