@@ -89,13 +89,13 @@ class SqlItemRepository(ItemRepository):
 
     async def _load(self, stmt: Any) -> list[Item]:
         rows = (await self._session.execute(stmt)).all()
-        approval_ids = [r.id for r in rows if r.kind == Kind.APPROVAL]
+        ids = [r.id for r in rows]
         approvers: dict[int, list[str]] = defaultdict(list)
         decisions: dict[int, list[Decision]] = defaultdict(list)
-        if approval_ids:
-            for a in await self._children(_approvers, approval_ids):
+        if ids:
+            for a in await self._children(_approvers, ids):
                 approvers[a.item_id].append(a.person)
-            for d in await self._children(_decisions, approval_ids):
+            for d in await self._children(_decisions, ids):
                 decisions[d.item_id].append(Decision(d.approver, Verdict(d.verdict), d.comment,
                                                      d.at, d.by))
         return [_item(r, approvers[r.id], decisions[r.id]) for r in rows]

@@ -61,8 +61,7 @@ class SqlUnitOfWork(UnitOfWork):
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
-            await self.rollback()
-            await self._session.close()
+            await self._session.close()  # rolls back whatever was not committed
         finally:
             if self._holding and self._write_lock is not None:
                 self._holding = False
