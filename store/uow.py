@@ -83,7 +83,7 @@ class Database:
     """
 
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False) -> None:
-        self.url = make_url(url)
+        self.url = _async_driver(make_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             _make_parent_directory(self.url)
@@ -128,6 +128,12 @@ class Database:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.dispose()
+
+
+def _async_driver(url: URL) -> URL:
+    """`sqlite:///…` and `postgresql://…` as people write them, with the asyncio drivers."""
+    default = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+    return url.set(drivername=default.get(url.drivername, url.drivername))
 
 
 def _make_parent_directory(url: URL) -> None:

@@ -41,7 +41,7 @@ async def test_upgrade_twice_is_harmless(empty_url: str) -> None:
 async def test_upgrade_works_from_any_directory(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    await upgrade("sqlite+aiosqlite:///nested/dirs/baton.db")
+    await upgrade("sqlite:///nested/dirs/baton.db")  # the driver is implied
     assert (tmp_path / "nested" / "dirs" / "baton.db").is_file()
 
 
