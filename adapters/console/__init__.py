@@ -1,0 +1,1 @@
+"""The terminal surface: `baton chat --as alice`."""

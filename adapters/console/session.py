@@ -1,0 +1,150 @@
+"""An interactive (or piped) console session speaking to the core as one person at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TextIO
+
+from adapters.console.render import card_block, delivered, plain
+from bot.cards import CardAction
+from bot.context import Request
+from bot.due import DueError, parse_duration
+from bot.ports import UnitOfWorkFactory
+from bot.service import Baton
+
+META_HELP = """Console commands:
+  :as <person>   act as someone else          :time +3h   move the clock forward
+  :time          show the console's clock     :quit       leave (or Ctrl-D)
+  <number>       press that button on the last card shown
+Anything else is a Baton command; `help` lists them."""
+
+
+class ConsoleClock:
+    """Real time plus whatever `:time` has added."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self._now = now
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return self._now() + self.offset
+
+
+class ConsoleSession:
+    def __init__(self, baton: Baton, uow: UnitOfWorkFactory, clock: ConsoleClock, *,
+                 workspace: str, user: str, stdin: TextIO, stdout: TextIO,
+                 due_work: Callable[[datetime], Awaitable[list[str]]],
+                 deliver: bool = True, interactive: bool = False) -> None:
+        self.baton, self.uow, self.clock = baton, uow, clock
+        self.workspace, self.user = workspace, user
+        self.stdin, self.stdout = stdin, stdout
+        self.due_work, self.deliver, self.interactive = due_work, deliver, interactive
+        self.choices: list[CardAction] = []
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def read(self, prompt: str) -> str | None:
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = await asyncio.to_thread(self.stdin.readline)
+        if not line:
+            return None
+        line = line.rstrip("\n")
+        if not self.interactive:
+            self.stdout.write(line + "\n")
+        return line
+
+    async def run(self) -> None:
+        self.say(f"Baton console — you are @{self.user}. `help` for commands, `:help` for the "
+                 f"console, `:quit` to leave.")
+        await self.flush_outbox()
+        while (line := await self.read(f"{self.user}> ")) is not None:
+            line = line.strip()
+            if not line or line.startswith("//"):
+                continue
+            if line in (":quit", ":q", ":exit"):
+                break
+            await self.dispatch(line)
+        self.say("Bye.")
+
+    async def dispatch(self, line: str) -> None:
+        if line.startswith(":"):
+            await self.meta(line)
+        elif line.isdigit():
+            await self.press(int(line))
+        else:
+            await self.command(line)
+
+    async def meta(self, line: str) -> None:
+        name, _, arg = line[1:].partition(" ")
+        arg = arg.strip()
+        if name == "as" and re.fullmatch(r"@?[\w.\-']+", arg):
+            person = self.baton.directory.person(arg.lstrip("@"))
+            if person is None:
+                self.say(f"No one called {arg} is in baton.yaml.")
+                return
+            self.user, self.choices = person.id, []
+            self.say(f"You are now @{self.user}.")
+        elif name == "time":
+            await self.time(arg)
+        elif name == "help":
+            self.say(META_HELP)
+        else:
+            self.say(f"Unknown console command {line!r}.\n{META_HELP}")
+
+    async def time(self, arg: str) -> None:
+        if arg:
+            try:
+                delta = parse_duration(arg.lstrip("+"))
+            except DueError as exc:
+                self.say(f"{exc}. Usage: :time +3h")
+                return
+            self.clock.offset += delta
+        now = self.clock.now()
+        self.say(f"🕒 {now.strftime('%a %d %b %Y %H:%M %Z')}")
+        if arg:
+            for line in await self.due_work(now):
+                self.say("  ⏰ " + plain(line))
+            await self.flush_outbox()
+
+    async def press(self, choice: int) -> None:
+        if not 1 <= choice <= len(self.choices):
+            self.say("No such choice: press a number shown on the last card.")
+            return
+        action = self.choices[choice - 1]
+        text = f"{action.verb} #{action.number}"
+        if action.needs_reason:
+            reason = await self.read("  reason: ")
+            if reason is None or not reason.strip():
+                self.say("Nothing done: a reason is needed.")
+                return
+            text += " " + reason.strip()
+        await self.command(text)
+
+    async def command(self, text: str) -> None:
+        reply = await self.baton.run(Request(self.workspace, self.user, "console"), text)
+        self.say(("" if reply.ok else "✗ ") + plain(reply.text))
+        self.choices = []
+        for card in reply.cards:
+            block, choices = card_block(card, len(self.choices) + 1)
+            self.choices += choices
+            self.say(block)
+        await self.flush_outbox()
+
+    async def flush_outbox(self) -> None:
+        """Deliver queued messages by printing them: the console is the chat platform here."""
+        if not self.deliver:
+            return
+        async with self.uow() as uow:
+            now = self.clock.now()
+            for queued in await uow.outbox.claim(500, now):
+                shown = delivered(queued.message)
+                if shown:
+                    self.say(shown)
+                await uow.outbox.sent(queued.id, now)
+            await uow.commit()

@@ -1,0 +1,1 @@
+"""The one aiohttp server: health now; /slack/events, /api/messages and /api/v1 join it."""

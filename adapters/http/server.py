@@ -1,0 +1,34 @@
+"""`baton serve`: one aiohttp application that platform adapters add their routes to."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+Readiness = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+def health_app(ready: Readiness) -> web.Application:
+    """The application with /healthz (process up) and /readyz (database reachable, migrated)."""
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        ok, detail = await ready()
+        return web.json_response({"status": "ready" if ok else "unavailable", "detail": detail},
+                                 status=200 if ok else 503)
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start listening; the caller keeps the runner and calls `cleanup()` to stop."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
