@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
@@ -117,6 +117,27 @@ class Absences(ABC):
         """Absences whose `until` has passed, across workspaces."""
 
 
+@dataclass(frozen=True)
+class CardPost:
+    """Where a surface posted an item's card, so later changes update it in place."""
+
+    workspace: str
+    item: int
+    surface: str
+    channel: str
+    ref: str  # the platform's message id: Slack's ts, Teams' activity id
+
+
+class CardPosts(ABC):
+    @abstractmethod
+    async def add(self, post: CardPost) -> None:
+        """Remember a posted card; the same post recorded twice is kept once."""
+
+    @abstractmethod
+    async def of_item(self, workspace: str, item: int, surface: str) -> list[CardPost]:
+        """Every copy of the item's card on that surface, oldest first."""
+
+
 class UnitOfWork(ABC):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -124,6 +145,7 @@ class UnitOfWork(ABC):
     events: EventLog
     outbox: Outbox
     absences: Absences
+    posts: CardPosts
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -141,3 +163,33 @@ class UnitOfWork(ABC):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class DeliveryFailed(Exception):
+    """A message could not be delivered now. `retry_after` (seconds) is the platform's own wish
+    (Retry-After); `permanent` means retrying cannot help (channel gone, bad token)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None,
+                 permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Transport(ABC):
+    """A platform's way of delivering outbox messages (Slack, Teams, the console)."""
+
+    surface: str
+
+    @abstractmethod
+    async def deliver(self, message: Outgoing) -> None:
+        """Deliver one message or raise DeliveryFailed. Called outside any unit of work; a
+        transport that must read or record card posts opens its own, briefly."""
+
+
+class Deduplicator(ABC):
+    """Remembers keys (a platform's event id, a click's action ts) to act on each only once."""
+
+    @abstractmethod
+    async def first_time(self, key: str, ttl: timedelta) -> bool:
+        """True the first time `key` is seen within `ttl`; False for every repeat."""

@@ -26,9 +26,14 @@ def alembic_config(url: str = DEFAULT_URL) -> Config:
     return config
 
 
+def heads() -> set[str]:
+    """The revisions the code expects the database to be at (one, unless branches are open)."""
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
 def head() -> str | None:
-    """The revision the code expects the database to be at."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The single revision the code expects, joined with '+' while branches are open."""
+    return "+".join(sorted(heads())) or None
 
 
 async def upgrade(url: str = DEFAULT_URL) -> None:
@@ -37,7 +42,7 @@ async def upgrade(url: str = DEFAULT_URL) -> None:
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
     async with Database(url) as db, db.engine.begin() as connection:
         await connection.run_sync(run)
@@ -47,7 +52,7 @@ async def current(url: str = DEFAULT_URL) -> str | None:
     """The revision the database is at; None for a database never migrated."""
 
     def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        return "+".join(sorted(MigrationContext.configure(connection).get_current_heads())) or None
 
     async with Database(url) as db, db.engine.connect() as connection:
         reading = await connection.execution_options(**{SQLITE_BEGIN: "BEGIN"})

@@ -212,3 +212,29 @@ class AbsenceRow(Base):
     since: Mapped[datetime]
     until: Mapped[datetime | None]
     delegate: Mapped[str | None] = mapped_column(String(128))
+
+
+class CardPostRow(Base):
+    """Where each surface posted an item's card (channel and message id), to update it."""
+
+    __tablename__ = "card_posts"
+    __table_args__ = (
+        UniqueConstraint("workspace", "item", "surface", "channel", "ref"),
+        Index("ix_card_posts_item", "workspace", "item", "surface"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    item: Mapped[int] = mapped_column(Integer)
+    surface: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(255))
+    ref: Mapped[str] = mapped_column(String(255))
+
+
+class SeenKeyRow(Base):
+    """Keys of platform deliveries already acted on (retries de-duplicated), until expiry."""
+
+    __tablename__ = "seen_keys"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

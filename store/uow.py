@@ -22,6 +22,7 @@ from store.absences import SqlAbsences
 from store.events import SqlEventLog
 from store.items import SqlItemRepository
 from store.outbox import SqlOutbox
+from store.posts import SqlCardPosts
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
 
@@ -51,6 +52,12 @@ class SqlUnitOfWork(UnitOfWork):
         self.events = SqlEventLog(self._session)
         self.outbox = SqlOutbox(self._session)
         self.absences = SqlAbsences(self._session)
+        self.posts = SqlCardPosts(self._session)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The transaction's session, for store-internal helpers that are not core ports."""
+        return self._session
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._write_lock is not None:

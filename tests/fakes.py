@@ -12,6 +12,8 @@ from bot.messages import Outgoing, Queued
 from bot.people import Directory, Person, SlaTargets, Team
 from bot.ports import (
     Absences,
+    CardPost,
+    CardPosts,
     ConcurrentChange,
     EventLog,
     ItemQuery,
@@ -31,6 +33,7 @@ class World:
     outbox: list[Outgoing] = field(default_factory=list)
     absences: dict[tuple[str, str], Absence] = field(default_factory=dict)
     sent: set[int] = field(default_factory=set)
+    posts: list[CardPost] = field(default_factory=list)
 
 
 class FakeItems(ItemRepository):
@@ -145,6 +148,19 @@ class FakeAbsences(Absences):
         return [a for a in self.world.absences.values() if a.until and a.until <= now]
 
 
+class FakeCardPosts(CardPosts):
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def add(self, post: CardPost) -> None:
+        if post not in self.world.posts:
+            self.world.posts.append(post)
+
+    async def of_item(self, workspace: str, item: int, surface: str) -> list[CardPost]:
+        return [p for p in self.world.posts
+                if (p.workspace, p.item, p.surface) == (workspace, item, surface)]
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Works on a copy of the world; commit publishes it, anything else discards it."""
 
@@ -155,6 +171,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.events = FakeEvents(self.work)
         self.outbox = FakeOutbox(self.work)
         self.absences = FakeAbsences(self.work)
+        self.posts = FakeCardPosts(self.work)
 
     async def commit(self) -> None:
         self.shared.__dict__.update(copy.deepcopy(self.work).__dict__)

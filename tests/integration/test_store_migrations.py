@@ -29,7 +29,8 @@ async def test_upgrade_creates_every_table(empty_url: str) -> None:
 
     assert await table_names(empty_url) == set(Base.metadata.tables) | {"alembic_version"}
     assert await is_current(empty_url)
-    assert await current(empty_url) == head() == "0001"
+    assert head() is not None
+    assert await current(empty_url) == head()
 
 
 async def test_upgrade_twice_is_harmless(empty_url: str) -> None:

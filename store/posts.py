@@ -1,0 +1,29 @@
+"""Where each surface posted an item's card, so a change updates every copy in place."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.ports import CardPost, CardPosts
+from store.sql import upsert_insert
+from store.tables import CardPostRow
+
+
+class SqlCardPosts(CardPosts):
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, post: CardPost) -> None:
+        await self._session.execute(upsert_insert(self._session, CardPostRow).values(
+            workspace=post.workspace, item=post.item, surface=post.surface,
+            channel=post.channel, ref=post.ref,
+        ).on_conflict_do_nothing(
+            index_elements=["workspace", "item", "surface", "channel", "ref"]))
+
+    async def of_item(self, workspace: str, item: int, surface: str) -> list[CardPost]:
+        rows = await self._session.execute(select(CardPostRow).where(
+            CardPostRow.workspace == workspace, CardPostRow.item == item,
+            CardPostRow.surface == surface).order_by(CardPostRow.id))
+        return [CardPost(r.workspace, r.item, r.surface, r.channel, r.ref)
+                for r in rows.scalars()]
