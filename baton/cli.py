@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from adapters.console.session import ConsoleClock, ConsoleSession
-from adapters.http.server import health_app, serve
 from baton.app import App, SystemClock, build
 from baton.demo import load_demo
 from baton.records import collect, export, verify_all
+from baton.server import run_server
 from baton.settings import Settings, SettingsError
 from bot.config import ConfigError, load_config
 from bot.items import State
@@ -153,14 +153,7 @@ async def _chat(app: App, user: str | None) -> int:
 
 
 async def _serve(app: App) -> int:
-    runner = await serve(health_app(app.ready), app.settings.host, app.settings.port)
-    print(f"Baton listening on http://{app.settings.host}:{app.settings.port} "
-          f"(/healthz, /readyz)", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-    return 0
+    return await run_server(app)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,22 @@
+"""`baton serve`: the HTTP server with every surface and job this deployment configures."""
+
+from __future__ import annotations
+
+import asyncio
+
+from adapters.http.server import health_app, serve
+from baton.app import App
+
+
+async def run_server(app: App) -> int:
+    """Serve until cancelled: health endpoints, then each configured surface's routes."""
+    web_app = health_app(app.ready)
+    # Surfaces add their routes to `web_app` here (Slack: baton/wire_slack.py).
+    # Jobs start here (scheduler and outbox delivery: baton/wire_jobs.py).
+    runner = await serve(web_app, app.settings.host, app.settings.port)
+    print(f"Baton listening on http://{app.settings.host}:{app.settings.port}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+    return 0
