@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Baton: build a wheel in one stage, run it as a non-root user in a slim one.
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN pip install --no-cache-dir --upgrade pip build
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY store ./store
+COPY adapters ./adapters
+COPY jobs ./jobs
+COPY baton ./baton
+RUN python -m build --wheel --outdir /wheels .
+
+FROM python:3.11-slim AS run
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    BATON_HOST=0.0.0.0 \
+    BATON_PORT=3000 \
+    BATON_DATABASE_URL=sqlite+aiosqlite:////var/lib/baton/baton.db
+RUN groupadd --system --gid 10001 baton \
+ && useradd --system --uid 10001 --gid baton --home-dir /var/lib/baton --create-home baton
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+WORKDIR /var/lib/baton
+USER baton
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('BATON_PORT', '3000'), timeout=4)"]
+ENTRYPOINT ["baton"]
+CMD ["serve"]
