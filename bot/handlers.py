@@ -114,10 +114,7 @@ async def act(ctx: Ctx, cmd: Act) -> Item:
     item = await ctx.load(cmd.number)
     verbs = allowed(item, ctx.actor)
     if cmd.verb not in verbs:
-        if cmd.verb not in state_allows(item):
-            reason = f"it is {say.state_label(item)}"
-        else:
-            reason = "you don't have the right (owner, requester, approver, team lead or admin)"
+        reason = _why_not(ctx, item, cmd.verb)
         raise DomainError(say.refused(cmd.verb.value, item, verbs, reason),
                           [v.value for v in verbs])
     text = cmd.text
@@ -145,6 +142,23 @@ async def act(ctx: Ctx, cmd: Act) -> Item:
     if saved.state.final:
         await _release_blocked(ctx, saved)
     return saved
+
+
+def _why_not(ctx: Ctx, item: Item, verb: Verb) -> str:
+    """Why `verb` is refused on `item`, in the asker's terms."""
+    if verb not in state_allows(item):
+        return f"it is {say.state_label(item)}"
+    me = ctx.actor.id
+    if verb in (Verb.APPROVE, Verb.REJECT):
+        if me == item.requester:
+            return "nobody may decide on their own request"
+        if any(d.approver == me for d in item.decisions):
+            return "you have already decided"
+        if me in item.approvers:
+            waiting = ", ".join(say.mention(a) for a in pending_approvers(item))
+            return f"under `{item.policy}` it is {waiting}'s turn first"
+        return "you are not one of its approvers"
+    return "that is for its owner, its requester, the team lead or an admin"
 
 
 async def _check_blocker(ctx: Ctx, item: Item, on: int) -> None:

@@ -24,7 +24,7 @@ def when(instant: datetime | None, zone: ZoneInfo) -> str:
 
 
 def state_label(item: Item) -> str:
-    if item.state is State.DONE and item.outcome:
+    if item.state is State.DONE and item.outcome and item.outcome.value != "done":
         return f"done ({item.outcome.value})"
     return item.state.value
 
@@ -125,16 +125,35 @@ def change_line(action: str, actor: str, item: Item | None, text: str = "") -> s
     return f"{who} {line}".rstrip() + ("" if line.endswith((".", "!", "?")) else ".")
 
 
+_PAST = {
+    "created": "raised it", "accept": "accepted", "ack": "acknowledged", "decline": "declined",
+    "take": "took it", "assign": "assigned it", "block": "blocked it", "unblock": "unblocked it",
+    "auto_unblock": "unblocked it", "done": "finished it", "resolve": "resolved it",
+    "approve": "approved", "reject": "rejected", "cancel": "cancelled it",
+    "comment": "commented", "snooze": "snoozed reminders", "delegated": "routed it",
+}
+#: The fields a trail line shows changing; `audit` and `export` carry all of them.
+_TRAIL_FIELDS = ("state", "owner", "outcome", "priority")
+
+
+def _shown(field: str, value: object) -> str:
+    if value in (None, ""):
+        return "—"
+    return f"@{value}" if field == "owner" else str(value)
+
+
 def trail_lines(events: list[Event], zone: ZoneInfo, *, hashes: bool = False) -> list[str]:
     lines = []
     for event in events:
-        note = event.after.get("note", "") if isinstance(event.after, dict) else ""
-        changes = ", ".join(f"{k} {event.before.get(k, '—')}→{v}" for k, v in event.after.items()
-                            if k not in ("note", "decision") and k in event.before)
+        note = event.after.get("note", "")
+        changes = ", ".join(
+            f"{k} {_shown(k, event.before.get(k))}→{_shown(k, event.after[k])}"
+            for k in _TRAIL_FIELDS if k in event.after and k in event.before)
         tail = f" [{changes}]" if changes else ""
-        text = f" — {note}" if note else ""
+        text = f": {note}" if note else ""
         who = "Baton" if event.actor == "baton" else mention(event.actor)
-        line = f"{when(event.at, zone)}  {who} {event.action}{text}{tail} ({event.surface})"
+        what = _PAST.get(event.action, event.action)
+        line = f"{when(event.at, zone)}  {who} {what}{text}{tail} · {event.surface}"
         if hashes:
             line = f"{event.seq:>5} {event.hash[:12]} {line}"
         lines.append(line)
