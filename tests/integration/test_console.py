@@ -60,7 +60,8 @@ def test_readme_walkthrough_end_to_end(tmp_path: Path, env: dict[str, str]) -> N
     def actions(number: int) -> list[str]:
         return [e["action"] for e in events if e["item"] == number]
 
-    assert (items[12]["state"], items[12]["owner"], items[12]["outcome"]) == ("done", "dave", "done")
+    handoff = items[12]
+    assert (handoff["state"], handoff["owner"], handoff["outcome"]) == ("done", "dave", "done")
     assert actions(12) == ["created", "decline", "assign", "accept", "done"]
     assert (items[13]["state"], items[13]["outcome"]) == ("done", "resolved")
     assert actions(13) == ["created", "take", "ack", "block", "auto_unblock", "resolve"]
