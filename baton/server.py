@@ -6,12 +6,14 @@ import asyncio
 
 from adapters.http.server import health_app, serve
 from baton.app import App
+from baton.wire_slack import attach_slack
 
 
 async def run_server(app: App) -> int:
     """Serve until cancelled: health endpoints, then each configured surface's routes."""
     web_app = health_app(app.ready)
     # Surfaces add their routes to `web_app` here (Slack: baton/wire_slack.py).
+    await attach_slack(web_app, app)  # its .transport is what the outbox delivers Slack with
     # Jobs start here (scheduler and outbox delivery: baton/wire_jobs.py).
     runner = await serve(web_app, app.settings.host, app.settings.port)
     print(f"Baton listening on http://{app.settings.host}:{app.settings.port}", flush=True)

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None  # with the secret: OAuth installs, many workspaces
     slack_client_secret: SecretStr | None = None
     slack_api_url: str | None = None  # tests and proxies; None: Slack's own
+    slack_reaction_emoji: str | None = None  # e.g. rotating_light: raises an exception
 
     teams_app_id: str | None = None
     teams_app_password: SecretStr | None = None

@@ -1,0 +1,1 @@
+"""Baton on Slack: Bolt listeners, Block Kit rendering and the outbox transport."""

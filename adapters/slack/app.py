@@ -1,0 +1,174 @@
+"""Baton's Slack app: a Bolt AsyncApp dispatched from our own aiohttp routes, or over Socket
+Mode, with the transport the outbox delivers through.
+
+Bolt runs with `process_before_response=True`: a listener finishes before Slack gets its
+answer, so a slash command is answered with its reply in the acknowledgement itself. Work
+that needs not hold the acknowledgement (events) runs in Bolt's lazy listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import cast
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
+
+from adapters.slack.background import Background
+from adapters.slack.home import Home
+from adapters.slack.listeners import Observe, SlackListeners
+from adapters.slack.people import SlackDirectory
+from adapters.slack.transport import SlackTransport
+from adapters.slack.webapi import web_client
+from adapters.slack.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
+from bot.ports import Clock, Deduplicator, UnitOfWorkFactory
+from bot.service import Baton
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+#: What the bot may do; the manifests ask for the same.
+BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "chat:write.public",
+              "commands", "groups:history", "im:write", "reactions:read", "usergroups:read",
+              "users:read", "users:read.email")
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """The Slack side of the settings. Secrets are plain strings here: handle with care."""
+
+    workspace: str  # the Baton workspace a single bot token serves
+    signing_secret: str = ""
+    bot_token: str = ""
+    app_token: str = ""  # Socket Mode
+    client_id: str = ""
+    client_secret: str = ""
+    api_url: str | None = None
+    reaction_emoji: str = ""
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+
+class SlackSurface:
+    """Everything Slack: the Bolt app, its routes, Socket Mode, the transport, App Home."""
+
+    def __init__(self, config: SlackConfig, *, core: Baton, directory: SlackDirectory,
+                 uow: UnitOfWorkFactory, clock: Clock, dedup: Deduplicator,
+                 session: aiohttp.ClientSession,
+                 installations: AsyncInstallationStore | None = None,
+                 states: AsyncOAuthStateStore | None = None,
+                 observe: Observe | None = None) -> None:
+        if config.oauth and (installations is None or states is None):
+            raise ValueError("OAuth installs need an installation store and a state store")
+        self.config = config
+        self.session = session
+        self.background = Background()
+        self.client = web_client(config.api_url, session=session)
+        self.workspaces: Workspaces = InstalledWorkspaces(installations) \
+            if config.oauth and installations is not None \
+            else SingleWorkspace(config.workspace, config.bot_token)
+        self.home = Home(core, directory, self.workspaces, self.client, clock, self.background)
+        self.transport = SlackTransport(self.client, self.workspaces, uow, directory, self.home)
+        self.listeners = SlackListeners(core, directory, self.workspaces, dedup, self.home,
+                                        self.background, reaction_emoji=config.reaction_emoji,
+                                        observe=observe, session=session)
+        self.bolt = self._bolt(installations, states)
+        self.listeners.register(self.bolt)
+        self._socket: AsyncSocketModeHandler | None = None
+
+    def _bolt(self, installations: AsyncInstallationStore | None,
+              states: AsyncOAuthStateStore | None) -> AsyncApp:
+        logger = logging.getLogger("baton.bolt")
+        if not self.config.oauth or installations is None:
+            return AsyncApp(name="baton", logger=logger, process_before_response=True,
+                            signing_secret=self.config.signing_secret,
+                            request_verification_enabled=True,
+                            client=web_client(self.config.api_url, session=self.session,
+                                              token=self.config.bot_token))
+        settings = AsyncOAuthSettings(
+            client_id=self.config.client_id, client_secret=self.config.client_secret,
+            scopes=list(BOT_SCOPES), user_scopes=[], installation_store=installations,
+            installation_store_bot_only=True, state_store=states, install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH, logger=logger)
+        # Bolt's own authorize, with its per-token cache: no auth.test on every request.
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=logger, installation_store=installations, client_id=self.config.client_id,
+            client_secret=self.config.client_secret, bot_only=True, cache_enabled=True,
+            client=self.client)
+        return AsyncApp(name="baton", logger=logger, process_before_response=True,
+                        signing_secret=self.config.signing_secret,
+                        request_verification_enabled=True,
+                        client=web_client(self.config.api_url, session=self.session),
+                        oauth_settings=settings, installation_store_bot_only=True,
+                        authorize=cast("Callable[..., Awaitable[AuthorizeResult]]", authorize))
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    def add_routes(self, app: web.Application) -> None:
+        """/slack/events (unless Socket Mode), and /slack/install and /slack/oauth_redirect
+        when OAuth installs are configured."""
+        if not self.config.socket_mode and self.config.signing_secret:
+            app.router.add_post(EVENTS_PATH, self.events)
+        if self.bolt.oauth_flow is not None:
+            app.router.add_get(INSTALL_PATH, self._oauth(self.bolt.oauth_flow
+                                                          .handle_installation))
+            app.router.add_get(REDIRECT_PATH, self._oauth(self.bolt.oauth_flow.handle_callback))
+
+    async def events(self, request: web.Request) -> web.Response:
+        """Slack's requests, checked and answered by Bolt; a body Bolt cannot even read gets
+        401 if unsigned, 400 if signed."""
+        raw = await request.text()
+        try:
+            bolt_request = AsyncBoltRequest(body=raw, query=request.query_string,
+                                            headers=dict(request.headers))
+        except Exception:  # the body is not Slack's JSON or form encoding
+            verifier = SignatureVerifier(self.config.signing_secret)
+            signed = verifier.is_valid_request(raw, dict(request.headers))
+            return web.json_response({"error": "unreadable request" if signed else
+                                      "invalid request"}, status=400 if signed else 401)
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _oauth(self, handle: Callable[[AsyncBoltRequest], Awaitable[object]]
+               ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def route(request: web.Request) -> web.Response:
+            bolt_request = AsyncBoltRequest(body="", query=request.query_string,
+                                            headers=dict(request.headers))
+            response = await handle(bolt_request)
+            return await to_aiohttp_response(response)  # type: ignore[arg-type]
+        return route
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect over Socket Mode when an app token is configured."""
+        if self.config.socket_mode:
+            self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token,
+                                                  web_client=self.client)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack: connected over Socket Mode")
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        await self.background.close()

@@ -1,0 +1,191 @@
+"""Delivers outbox messages to Slack: cards posted and kept current, thread lines, DMs.
+
+The outbox worker calls `deliver` outside any unit of work; reading the item and recording
+where its card went each take a short unit of work of their own, never one held across a
+call to Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import Renderer
+from adapters.slack.home import Home
+from adapters.slack.people import SlackDirectory
+from adapters.slack.webapi import delivery_failure, error_code
+from adapters.slack.workspaces import Workspaces
+from bot.approvals import pending_approvers
+from bot.cards import Card
+from bot.items import Item
+from bot.messages import Delivery, Outgoing
+from bot.ports import CardPost, DeliveryFailed, Transport, UnitOfWorkFactory
+from bot.presenters import card_for
+from bot.rules import state_allows
+
+log = logging.getLogger(__name__)
+
+SURFACE = "slack"
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+#: A copy of a card that is gone for good is skipped; the other copies are still updated.
+_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message",
+                   "is_archived", "not_in_channel"})
+
+
+class SlackTransport(Transport):
+    surface = SURFACE
+
+    def __init__(self, client: AsyncWebClient, workspaces: Workspaces, uow: UnitOfWorkFactory,
+                 directory: SlackDirectory, home: Home | None = None) -> None:
+        self.client = client
+        self.workspaces = workspaces
+        self.uow = uow
+        self.directory = directory
+        self.home = home
+        self.renderer = Renderer(directory.slack_id, directory.name_of)
+
+    async def deliver(self, message: Outgoing) -> None:
+        token = await self.workspaces.token(message.workspace)
+        if token is None:
+            raise DeliveryFailed(f"Baton is not installed in Slack workspace "
+                                 f"{message.workspace}", permanent=True)
+        item = await self._item(message)
+        match message.delivery:
+            case Delivery.CARD:
+                await self._post_card(message, item, token)
+            case Delivery.CARD_UPDATE:
+                await self._update_cards(message, item, token)
+            case Delivery.THREAD:
+                await self._thread(message, token)
+            case Delivery.DM:
+                await self._dm(message, token)
+            case Delivery.CHANNEL:
+                await self._call("chat.postMessage", token, channel=self._channel(message.to),
+                                 text=self.renderer.fallback(message.text),
+                                 blocks=self.renderer.message(message.text))
+        if self.home is not None:
+            self.home.refresh(message.workspace, _concerned(message, item))
+
+    # --- deliveries ---------------------------------------------------------------------
+
+    async def _post_card(self, message: Outgoing, item: Item | None, token: str) -> None:
+        """Post the card where it belongs, once: a retried delivery updates the copy it
+        already posted there instead of posting another."""
+        if message.item is None:
+            raise DeliveryFailed("a card message without an item", permanent=True)
+        channel = self._channel(message.to)
+        card = self._card(message, item)
+        blocks = self.renderer.card(card)
+        text = self.renderer.fallback(message.text)
+        posted = [p for p in await self._posts(message) if p.channel == channel]
+        if posted:
+            await self._call("chat.update", token, channel=channel, ts=posted[0].ref, text=text,
+                             blocks=blocks)
+            return
+        response = await self._call("chat.postMessage", token, channel=channel, text=text,
+                                    blocks=blocks, unfurl_links=False)
+        await self._record(message, message.item, str(response["channel"]), str(response["ts"]))
+
+    async def _update_cards(self, message: Outgoing, item: Item | None, token: str) -> None:
+        """Refresh every posted copy of the card; one copy deleted does not stop the rest."""
+        posts = await self._posts(message)
+        if not posts:
+            return
+        card = self._card(message, item)
+        blocks = self.renderer.card(card)
+        text = self.renderer.fallback(message.text)
+        for post in posts:
+            try:
+                await self.client.chat_update(channel=post.channel, ts=post.ref, text=text,
+                                              blocks=blocks, token=token)
+            except SlackApiError as exc:
+                if error_code(exc) not in _GONE:
+                    raise delivery_failure("chat.update", exc) from None
+                log.info("card of #%s in %s is gone (%s); skipped", post.item, post.channel,
+                         error_code(exc))
+            except (SlackClientError, OSError, TimeoutError) as exc:
+                raise delivery_failure("chat.update", exc) from None
+
+    async def _thread(self, message: Outgoing, token: str) -> None:
+        """A line in the thread under the item's first card; no card, no thread."""
+        posts = await self._posts(message)
+        if not posts:
+            log.debug("no card of #%s on Slack; thread line dropped", message.item)
+            return
+        first = posts[0]
+        await self._call("chat.postMessage", token, channel=first.channel, thread_ts=first.ref,
+                         text=self.renderer.fallback(message.text),
+                         blocks=self.renderer.message(message.text))
+
+    async def _dm(self, message: Outgoing, token: str) -> None:
+        """A direct message from the app, with the card and the buttons this person may use."""
+        user = self.directory.slack_id(message.to)
+        if user is None:
+            raise DeliveryFailed(f"no Slack user for {message.to}: add `slack: U…` to their "
+                                 f"entry in baton.yaml", permanent=True)
+        cards = (Card.from_dict(message.card),) if message.card else ()
+        response = await self._call("chat.postMessage", token, channel=user,
+                                    text=self.renderer.fallback(message.text),
+                                    blocks=self.renderer.message(message.text, cards),
+                                    unfurl_links=False)
+        if message.item is not None and cards:
+            await self._record(message, message.item, str(response["channel"]),
+                               str(response["ts"]))
+
+    # --- helpers ------------------------------------------------------------------------
+
+    async def _call(self, method: str, token: str, **arguments: Any) -> dict[str, Any]:
+        try:
+            response = await self.client.api_call(method, json={**arguments, "token": token})
+        except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+            raise delivery_failure(method, exc) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _channel(self, to: str) -> str:
+        """A channel id as given; a name (a team without a Slack channel) as #name."""
+        to = to.strip()
+        return to if _CHANNEL_ID.fullmatch(to) else "#" + to.lstrip("#")
+
+    async def _item(self, message: Outgoing) -> Item | None:
+        if message.item is None or message.delivery not in (Delivery.CARD,
+                                                            Delivery.CARD_UPDATE):
+            return None
+        async with self.uow() as uow:
+            return await uow.items.get(message.workspace, message.item)
+
+    def _card(self, message: Outgoing, item: Item | None) -> Card:
+        """The card as the item is now (a delayed delivery never shows an older state), with
+        every button its state allows: each click is checked against the clicker's rights."""
+        if item is None:
+            if message.card is None:
+                raise DeliveryFailed(f"no card for item #{message.item}", permanent=True)
+            return Card.from_dict(message.card)
+        team = self.directory.team(item.team)
+        zone = ZoneInfo(team.time_zone) if team else ZoneInfo("UTC")
+        return card_for(item, list(state_allows(item)), zone)
+
+    async def _posts(self, message: Outgoing) -> list[CardPost]:
+        if message.item is None:
+            return []
+        async with self.uow() as uow:
+            return await uow.posts.of_item(message.workspace, message.item, SURFACE)
+
+    async def _record(self, message: Outgoing, item: int, channel: str, ts: str) -> None:
+        async with self.uow() as uow:
+            await uow.posts.add(CardPost(message.workspace, item, SURFACE, channel, ts))
+            await uow.commit()
+
+
+def _concerned(message: Outgoing, item: Item | None) -> set[str]:
+    """Whose Home tab a message may change: the DM's recipient, the item's people."""
+    people = {message.to} if message.delivery is Delivery.DM else set()
+    if item is not None:
+        people |= {item.requester, *item.approvers, *pending_approvers(item)}
+        if item.owner:
+            people.add(item.owner)
+    return people
