@@ -16,6 +16,7 @@ from adapters.http.metrics import Metrics
 from adapters.http.server import METRICS
 from adapters.slack.app import SlackConfig, SlackSurface
 from adapters.slack.people import SlackDirectory
+from adapters.slack.redact import protect
 from adapters.slack.transport import SlackTransport
 from baton.app import App
 from baton.settings import Settings
@@ -74,6 +75,7 @@ async def attach_slack(web_app: web.Application, app: App) -> SlackWiring | None
     if app.settings.chat_surface() != "slack":
         return None
     config = slack_config(app.settings, app.workspace)
+    protect(config.signing_secret, config.bot_token, config.app_token, config.client_secret)
     base = ConfigDirectory(app.config, surface="slack")
     directory = SlackDirectory(base)
     app.directory = base

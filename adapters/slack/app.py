@@ -109,6 +109,7 @@ class SlackSurface:
             client_id=self.config.client_id, client_secret=self.config.client_secret,
             scopes=list(BOT_SCOPES), user_scopes=[], installation_store=installations,
             installation_store_bot_only=True, state_store=states, install_path=INSTALL_PATH,
+            install_page_rendering_enabled=False,
             redirect_uri_path=REDIRECT_PATH, logger=logger)
         # Bolt's own authorize, with its per-token cache: no auth.test on every request.
         authorize = AsyncInstallationStoreAuthorize(
@@ -135,18 +136,21 @@ class SlackSurface:
             app.router.add_get(REDIRECT_PATH, self._oauth(self.bolt.oauth_flow.handle_callback))
 
     async def events(self, request: web.Request) -> web.Response:
-        """Slack's requests, checked and answered by Bolt; a body Bolt cannot even read gets
-        401 if unsigned, 400 if signed."""
+        """Slack's requests, checked and answered by Bolt; a body Bolt cannot read (it fails
+        on shapes it does not expect) gets 401 if unsigned, 400 if signed."""
         raw = await request.text()
         try:
             bolt_request = AsyncBoltRequest(body=raw, query=request.query_string,
                                             headers=dict(request.headers))
-        except Exception:  # the body is not Slack's JSON or form encoding
+            response = await self.bolt.async_dispatch(bolt_request)
+        except Exception as exc:  # not Slack's JSON or form encoding, or not Slack's shapes
             verifier = SignatureVerifier(self.config.signing_secret)
             signed = verifier.is_valid_request(raw, dict(request.headers))
+            if signed:
+                log.warning("a signed Slack request Baton cannot read: %s", type(exc).__name__)
             return web.json_response({"error": "unreadable request" if signed else
                                       "invalid request"}, status=400 if signed else 401)
-        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+        return await to_aiohttp_response(response)
 
     def _oauth(self, handle: Callable[[AsyncBoltRequest], Awaitable[object]]
                ) -> Callable[[web.Request], Awaitable[web.Response]]:

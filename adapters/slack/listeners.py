@@ -2,7 +2,8 @@
 
 Every listener reads its payload into a typed model first, so a payload Baton cannot read is
 answered with a short message (or a 200 and a log line), never a traceback. Replays and
-Slack's retries are dropped by `SlackListeners.once` before any listener runs.
+Slack's retries are dropped by `SlackListeners.once` before any listener runs. Events are
+acknowledged at once and handled afterwards (`after_ack`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -63,6 +64,7 @@ from bot.service import Baton, Reply
 log = logging.getLogger(__name__)
 
 Observe = Callable[[str, float], None]
+EventWork = Callable[[dict[str, Any], AsyncBoltContext], Coroutine[Any, Any, None]]
 SURFACE = "slack"
 SEEN_FOR = timedelta(hours=1)  # Slack retries an event for minutes, not hours
 TRACKED_FOR = timedelta(days=30)  # a message reacted to twice raises one exception
@@ -135,9 +137,9 @@ class SlackListeners:
         app.view(CallbackId.REASON.value)(self.on_reason)
         app.shortcut(CallbackId.TRACK.value)(self.on_track)
         app.shortcut(CallbackId.NEW.value)(self.on_new_shortcut)
-        app.event("app_home_opened")(ack=self.ack_event, lazy=[self.on_home_opened])
-        app.event("reaction_added")(ack=self.ack_event, lazy=[self.on_reaction])
-        app.event("app_mention")(ack=self.ack_event, lazy=[self.on_mention])
+        app.event("app_home_opened")(self.after_ack(self.on_home_opened))
+        app.event("reaction_added")(self.after_ack(self.on_reaction))
+        app.event("app_mention")(self.after_ack(self.on_mention))
 
     def renderer(self) -> Renderer:
         return Renderer(self.directory.slack_id, self.directory.name_of)
@@ -166,8 +168,15 @@ class SlackListeners:
                                                  "text": INTERNAL}))
         return BoltResponse(status=200, body="")
 
-    async def ack_event(self, ack: AsyncAck) -> None:
-        await ack()
+    def after_ack(self, work: EventWork) -> Callable[..., Awaitable[None]]:
+        """A listener that acknowledges at once and does `work` afterwards, so no Web API
+        call holds Slack's answer (and Slack does not retry for want of one)."""
+        async def listener(ack: AsyncAck, body: dict[str, Any],
+                           context: AsyncBoltContext) -> None:
+            await ack()
+            self.background.spawn(work(body, context), name=work.__name__)
+        listener.__name__ = work.__name__
+        return listener
 
     # --- running commands ---------------------------------------------------------------
 
@@ -383,7 +392,7 @@ class SlackListeners:
         await client.views_open(trigger_id=shortcut.trigger_id,
                                 view=create_modal(CreateMeta(), self._teams()))
 
-    # --- events (after the acknowledgement) ---------------------------------------------
+    # --- events (after the acknowledgement) --------------------------------------------
 
     async def on_home_opened(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         try:

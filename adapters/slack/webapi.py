@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.ports import DeliveryFailed
 
@@ -58,12 +60,28 @@ def api_url(base_url: str | None) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+class WebClient(AsyncWebClient):
+    """slack_sdk's client, sending OAuth's client credentials as a Basic Authorization header
+    itself: slack_sdk builds aiohttp's BasicAuth for it, which aiohttp has deprecated."""
+
+    async def oauth_v2_access(self, *, client_id: str, client_secret: str,
+                              code: str | None = None, redirect_uri: str | None = None,
+                              grant_type: str | None = None, refresh_token: str | None = None,
+                              **kwargs: Any) -> AsyncSlackResponse:
+        given = {"code": code, "redirect_uri": redirect_uri, "grant_type": grant_type,
+                 "refresh_token": refresh_token}
+        kwargs.update({k: v for k, v in given.items() if v is not None})
+        credentials = base64.b64encode(f"{client_id}:{client_secret}".encode("latin1"))
+        return await self.api_call("oauth.v2.access", data=kwargs, headers={
+            "Authorization": "Basic " + credentials.decode("ascii")})
+
+
 def web_client(base_url: str | None = None, *, session: aiohttp.ClientSession | None = None,
                token: str | None = None) -> AsyncWebClient:
     """A client for the Web API at `base_url` (Slack's own by default) that retries 429s,
     5xx and dropped connections the way slack_sdk's retry handlers do."""
-    return AsyncWebClient(token=token, base_url=api_url(base_url), session=session,
-                          timeout=TIMEOUT, retry_handlers=retry_handlers())
+    return WebClient(token=token, base_url=api_url(base_url), session=session,
+                     timeout=TIMEOUT, retry_handlers=retry_handlers())
 
 
 def retry_after(headers: Any) -> float | None:

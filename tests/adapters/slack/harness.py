@@ -130,11 +130,12 @@ class Server:
 
     def click_body(self, verb: str, number: int, *, user: str = "U0ALICE",
                    channel: str = "C0PLATFORM", message_ts: str = "1700000000.000001",
-                   value: str | None = None, in_home: bool = False) -> dict[str, Any]:
+                   value: str | None = None, in_home: bool = False,
+                   team: str = TEAM) -> dict[str, Any]:
         body = payload("interactive.block_actions.button.json")
-        body["team"] = {"id": TEAM, "domain": "acme"}
+        body["team"] = {"id": team, "domain": "acme"}
         body["user"] = {"id": user, "username": user.lower(), "name": user.lower(),
-                        "team_id": TEAM}
+                        "team_id": team}
         body["trigger_id"] = unique("trigger.")
         action = body["actions"][0]
         action.update(action_id=f"baton.{verb}", block_id=f"baton.card.{number}.0",
@@ -221,6 +222,18 @@ class Server:
             await asyncio.sleep(quiet)
             if not surface.home._due and seen == len(self.mock.calls) + len(self.mock.hooks):
                 return
+
+    async def install(self) -> aiohttp.ClientResponse:
+        """Slack's OAuth dance as a browser does it: /slack/install redirects to Slack with a
+        state (and sets it in a cookie); Slack sends the browser back with a code."""
+        install = await self.http.get(f"{self.url}/slack/install", allow_redirects=False)
+        assert install.status == 302, await install.text()
+        location = install.headers["Location"]
+        state = location.split("state=")[1].split("&")[0]
+        cookie = install.headers["Set-Cookie"].split(";")[0]
+        return await self.http.get(f"{self.url}/slack/oauth_redirect",
+                                   params={"code": "code-from-slack", "state": state},
+                                   headers={"Cookie": cookie})
 
     async def count(self, table: str) -> int:
         async with self.app.database.engine.connect() as conn:

@@ -13,6 +13,7 @@ import copy
 import itertools
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,7 @@ class MockSlack:
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     url: str = ""
     _runner: web.AppRunner | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # --- control ------------------------------------------------------------------------
@@ -119,20 +121,20 @@ class MockSlack:
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """The calls of `method` once there are at least `count` of them."""
-        async def enough() -> list[Call]:
-            while len(self.to(method)) < count:
-                await asyncio.sleep(0.01)
-            return self.to(method)
-        return await asyncio.wait_for(enough(), timeout)
+    async def _until(self, ready: Callable[[], bool], within: float) -> None:
+        async with asyncio.timeout(within):
+            while not ready():
+                self._arrived.clear()
+                await self._arrived.wait()
 
-    async def wait_for_hooks(self, count: int, timeout: float = 5.0) -> list[Hook]:
-        async def enough() -> list[Hook]:
-            while len(self.hooks) < count:
-                await asyncio.sleep(0.01)
-            return self.hooks
-        return await asyncio.wait_for(enough(), timeout)
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+        """The calls of `method` once there are at least `count` of them."""
+        await self._until(lambda: len(self.to(method)) >= count, within)
+        return self.to(method)
+
+    async def wait_for_hooks(self, count: int, within: float = 5.0) -> list[Hook]:
+        await self._until(lambda: len(self.hooks) >= count, within)
+        return self.hooks
 
     # --- the Web API --------------------------------------------------------------------
 
@@ -152,14 +154,15 @@ class MockSlack:
             if isinstance(args.get(key), str) and args[key].startswith(("[", "{")):
                 args[key] = json.loads(args[key])
         self.calls.append(Call(method, args, token))
+        self._arrived.set()
         self._check(method, args)
         scripted = self.scripts.get(method)
         if scripted:
             failure = scripted.popleft()
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             if failure.status != 200:
-                return web.json_response({"ok": False, "error": failure.error or "ratelimited"
-                                          if failure.status == 429 else "internal_error"},
+                default = "ratelimited" if failure.status == 429 else "internal_error"
+                return web.json_response({"ok": False, "error": failure.error or default},
                                          status=failure.status, headers=headers)
             return web.json_response({"ok": False, "error": failure.error})
         missing = [name for name in _required(method) if not args.get(name)]
@@ -282,6 +285,7 @@ class MockSlack:
         if isinstance(body.get("blocks"), list):
             self.problems += [f"response_url: {p}" for p in message_problems(body["blocks"])]
         self.hooks.append(Hook(request.match_info["name"], body))
+        self._arrived.set()
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
