@@ -31,6 +31,8 @@ ACTIONS_ELEMENTS = 25
 FALLBACK_TEXT = 3000
 #: Characters of text on one page of a reply: long trails are paged, not sent as one wall.
 PAGE_CHARS = 12_000
+#: Characters of text in one message that must stay one (Slack's own cap on message text).
+MESSAGE_CHARS = 40_000
 
 
 def plain_text(text: str, limit: int | None = None) -> dict[str, Any]:
@@ -127,20 +129,21 @@ class Renderer:
         return element
 
     def pages(self, text: str, cards: tuple[Card, ...] = (), *,
-              budget: int = MAX_MESSAGE_BLOCKS) -> list[list[Block]]:
-        """The reply as pages of at most `budget` blocks, each page noting its number."""
+              budget: int = MAX_MESSAGE_BLOCKS, chars: int = PAGE_CHARS) -> list[list[Block]]:
+        """The reply as pages of at most `budget` blocks and about `chars` characters, each
+        page noting its number."""
         groups = [[b] for b in self.sections(text)] + [self.card(c) for c in cards]
         pages: list[list[Block]] = [[]]
-        chars = 0
+        used = 0
         room = budget - 1  # one block for the page note
         for group in groups:
             size = sum(_chars(b) for b in group)
-            full = len(pages[-1]) + len(group) > room or (pages[-1] and chars + size > PAGE_CHARS)
+            full = len(pages[-1]) + len(group) > room or (pages[-1] and used + size > chars)
             if full and pages[-1]:
                 pages.append([])
-                chars = 0
+                used = 0
             pages[-1] += group
-            chars += size
+            used += size
         if len(pages) > 1:
             for i, page in enumerate(pages, 1):
                 note = f"Page {i} of {len(pages)}" + (" · continued below" if i < len(pages)
@@ -151,12 +154,13 @@ class Renderer:
     def message(self, text: str, cards: tuple[Card, ...] = (), *,
                 budget: int = MAX_MESSAGE_BLOCKS, more: str = "") -> list[Block]:
         """One message's blocks; if the reply is longer, what fits and a line saying so."""
-        pages = self.pages(text, cards, budget=budget)
+        pages = self.pages(text, cards, budget=budget, chars=MESSAGE_CHARS)
         if len(pages) == 1:
             return pages[0]
         first = pages[0][:-1]  # without its page note
         hidden = sum(len(p) - 1 for p in pages[1:])
-        note = f"…{hidden} more block{'s' if hidden != 1 else ''} not shown (Slack's limit)"
+        note = f"…and {hidden} more block{'s' if hidden != 1 else ''}, too long for one " \
+               f"Slack message"
         return [*first, context(note + (f": {more}" if more else "."))]
 
 

@@ -31,6 +31,8 @@ from bot.rules import state_allows
 log = logging.getLogger(__name__)
 
 SURFACE = "slack"
+METADATA_EVENT = "baton_outbox_message"
+LOOK_BACK = 100  # recent messages searched for a post whose outcome was lost
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 #: A copy of a card that is gone for good is skipped; the other copies are still updated.
 _GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message",
@@ -67,9 +69,57 @@ class SlackTransport(Transport):
             case Delivery.CHANNEL:
                 await self._call("chat.postMessage", token, channel=self._channel(message.to),
                                  text=self.renderer.fallback(message.text),
-                                 blocks=self.renderer.message(message.text))
+                                 blocks=self.renderer.message(message.text),
+                                 metadata=_metadata(message))
         if self.home is not None:
             self.home.refresh(message.workspace, _concerned(message, item))
+
+    async def delivered_already(self, message: Outgoing) -> bool:
+        """Whether Slack has this message already: each post carries the outbox key in its
+        metadata, so a delivery whose outcome was lost is looked for before posting again.
+        False when it cannot tell (the worker then posts)."""
+        if message.delivery is Delivery.CARD_UPDATE:
+            return False  # updating twice is harmless
+        token = await self.workspaces.token(message.workspace)
+        if token is None:
+            return False
+        try:
+            found = await self._find(message, token)
+        except DeliveryFailed as failed:
+            log.info("could not tell whether %s was delivered: %s", message.key, failed)
+            return False
+        if found is None:
+            return False
+        channel, ts = found
+        if message.item is not None and message.delivery in (Delivery.CARD, Delivery.DM) \
+                and (message.delivery is Delivery.CARD or message.card):
+            await self._record(message, message.item, channel, ts)
+        return True
+
+    async def _find(self, message: Outgoing, token: str) -> tuple[str, str] | None:
+        """The channel and ts of the post carrying this message's key, if Slack has one."""
+        if message.delivery is Delivery.THREAD:
+            posts = await self._posts(message)
+            if not posts:
+                return None
+            method, channel = "conversations.replies", posts[0].channel
+            arguments: dict[str, Any] = {"ts": posts[0].ref}
+        else:
+            method, arguments = "conversations.history", {}
+            channel = self._channel(message.to)
+            if message.delivery is Delivery.DM:
+                user = self.directory.slack_id(message.to)
+                if user is None:
+                    return None
+                opened = await self._call("conversations.open", token, users=user)
+                channel = str(opened["channel"]["id"])
+        history = await self._call(method, token, channel=channel, include_all_metadata=True,
+                                   limit=LOOK_BACK, **arguments)
+        for post in history.get("messages") or []:
+            payload = (post.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == message.key:
+                return str(history.get("channel") or channel), str(post["ts"])
+        return None
 
     # --- deliveries ---------------------------------------------------------------------
 
@@ -82,13 +132,14 @@ class SlackTransport(Transport):
         card = self._card(message, item)
         blocks = self.renderer.card(card)
         text = self.renderer.fallback(message.text)
-        posted = [p for p in await self._posts(message) if p.channel == channel]
+        posted = [p for p in await self._posts(message) if not p.channel.startswith("D")]
         if posted:
             await self._call("chat.update", token, channel=channel, ts=posted[0].ref, text=text,
                              blocks=blocks)
             return
         response = await self._call("chat.postMessage", token, channel=channel, text=text,
-                                    blocks=blocks, unfurl_links=False)
+                                    blocks=blocks, unfurl_links=False,
+                                    metadata=_metadata(message))
         await self._record(message, message.item, str(response["channel"]), str(response["ts"]))
 
     async def _update_cards(self, message: Outgoing, item: Item | None, token: str) -> None:
@@ -120,7 +171,8 @@ class SlackTransport(Transport):
         first = posts[0]
         await self._call("chat.postMessage", token, channel=first.channel, thread_ts=first.ref,
                          text=self.renderer.fallback(message.text),
-                         blocks=self.renderer.message(message.text))
+                         blocks=self.renderer.message(message.text),
+                         metadata=_metadata(message))
 
     async def _dm(self, message: Outgoing, token: str) -> None:
         """A direct message from the app, with the card and the buttons this person may use."""
@@ -132,7 +184,7 @@ class SlackTransport(Transport):
         response = await self._call("chat.postMessage", token, channel=user,
                                     text=self.renderer.fallback(message.text),
                                     blocks=self.renderer.message(message.text, cards),
-                                    unfurl_links=False)
+                                    unfurl_links=False, metadata=_metadata(message))
         if message.item is not None and cards:
             await self._record(message, message.item, str(response["channel"]),
                                str(response["ts"]))
@@ -179,6 +231,11 @@ class SlackTransport(Transport):
         async with self.uow() as uow:
             await uow.posts.add(CardPost(message.workspace, item, SURFACE, channel, ts))
             await uow.commit()
+
+
+def _metadata(message: Outgoing) -> dict[str, Any]:
+    """Slack message metadata naming the outbox message a post delivers."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}}
 
 
 def _concerned(message: Outgoing, item: Item | None) -> set[str]:

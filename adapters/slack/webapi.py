@@ -36,7 +36,7 @@ TRANSIENT = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_e
 class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
     """Waits out a 429 in place only when Slack asks for a short wait."""
 
-    def __init__(self, max_retry_count: int = 1, max_wait: int = MAX_INLINE_WAIT) -> None:
+    def __init__(self, max_retry_count: int = 2, max_wait: int = MAX_INLINE_WAIT) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
 
@@ -50,9 +50,10 @@ class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
-    return [BoundedRateLimitRetryHandler(max_retry_count=1),
-            AsyncServerErrorRetryHandler(max_retry_count=1),
-            AsyncConnectionErrorRetryHandler(max_retry_count=1)]
+    """At most two retries in all (slack_sdk counts attempts across its handlers)."""
+    return [BoundedRateLimitRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2)]
 
 
 def api_url(base_url: str | None) -> str:

@@ -70,7 +70,9 @@ class MockSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
     messages: dict[tuple[str, str], str] = field(default_factory=dict)
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     scripts: dict[str, deque[Fail]] = field(default_factory=dict)
+    slow: dict[str, float] = field(default_factory=dict)  # seconds a method takes to answer
     socket_inbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     url: str = ""
@@ -155,6 +157,8 @@ class MockSlack:
                 args[key] = json.loads(args[key])
         self.calls.append(Call(method, args, token))
         self._arrived.set()
+        if method in self.slow:
+            await asyncio.sleep(self.slow[method])
         self._check(method, args)
         scripted = self.scripts.get(method)
         if scripted:
@@ -193,16 +197,29 @@ class MockSlack:
         body.update(team_id=self.team, user_id=BOT_USER, bot_id="BBATON", user="baton")
         return body
 
+    @staticmethod
+    def channel_id(channel: str) -> str:
+        """The id Slack gives a post's channel: a user's DM, a #name's channel."""
+        if channel.startswith(("U", "W")):
+            return "D" + channel[1:]
+        if channel.startswith("#"):
+            return "C" + channel[1:].upper().replace("-", "")
+        return channel
+
     def _chat_postMessage(self, args: dict[str, Any], token: str) -> dict[str, Any]:
         body = _example("chat.postMessage")
         ts = self._next_ts()
-        channel = str(args["channel"])
-        if channel.startswith("U") or channel.startswith("W"):
-            channel = "D" + channel[1:]
-        elif channel.startswith("#"):
-            channel = "C" + channel[1:].upper().replace("-", "")
+        channel = self.channel_id(str(args["channel"]))
         body.update(channel=channel, ts=ts)
         body["message"].update(ts=ts, text=args.get("text", ""), blocks=args.get("blocks", []))
+        self.posted.setdefault(channel, []).append(
+            {"type": "message", "ts": ts, "text": args.get("text", ""),
+             "thread_ts": args.get("thread_ts"), "metadata": args.get("metadata")})
+        return body
+
+    def _conversations_open(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        body = _example("conversations.open")
+        body["channel"]["id"] = self.channel_id(str(args["users"]))
         return body
 
     def _chat_update(self, args: dict[str, Any], token: str) -> dict[str, Any]:
@@ -248,20 +265,26 @@ class MockSlack:
         return body
 
     def _conversations_history(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        """A seeded message (`messages`, by channel and ts), or the channel's posts."""
         body = _example("conversations.history")
-        key = (str(args.get("channel")), str(args.get("latest")))
-        text = self.messages.get(key)
-        body["messages"] = [] if text is None else [
-            {"type": "message", "user": "U0BOB", "ts": key[1], "text": text}]
+        channel = str(args.get("channel"))
+        if args.get("latest"):
+            text = self.messages.get((channel, str(args["latest"])))
+            body["messages"] = [] if text is None else [
+                {"type": "message", "user": "U0BOB", "ts": args["latest"], "text": text}]
+        else:
+            posts = [p for p in self.posted.get(channel, []) if not p["thread_ts"]]
+            body["messages"] = list(reversed(posts))[: int(args.get("limit", 100))]
         body["has_more"] = False
         return body
 
     def _conversations_replies(self, args: dict[str, Any], token: str) -> dict[str, Any]:
         body = _example("conversations.replies")
-        key = (str(args.get("channel")), str(args.get("ts")))
-        text = self.messages.get(key)
-        body["messages"] = [] if text is None else [
-            {"type": "message", "user": "U0BOB", "ts": key[1], "text": text}]
+        channel, ts = str(args.get("channel")), str(args.get("ts"))
+        text = self.messages.get((channel, ts))
+        replies = [p for p in self.posted.get(channel, []) if p["thread_ts"] == ts]
+        body["messages"] = ([] if text is None else [
+            {"type": "message", "user": "U0BOB", "ts": ts, "text": text}]) + replies
         body["has_more"] = False
         return body
 
