@@ -39,7 +39,10 @@ def plain_json(value: Any) -> Any:
     return value
 
 
-_UNAUDITED = {"updated_at", "version"}
+# Bookkeeping, not facts: SLA progress (its steps are events of their own) and instants equal
+# to the event's own time.
+_UNAUDITED = {"updated_at", "version", "next_followup_at", "ack_stage", "resolve_stage", "stalls",
+              "blocked_since", "closed_at"}
 
 
 def diff(before: Item | None, after: Item) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -125,6 +125,15 @@ class Item:
     blocked_on: int | None = None
     resume_state: State | None = None
     snoozed_until: datetime | None = None
+    # SLA follow-up progress, kept by bot.followups: when the resolve clock was paused, when
+    # the item ended, the next instant a reminder, breach, escalation step or nudge is due (the
+    # sweep's index), how far each target's ladder has gone and how many nudges were sent.
+    blocked_since: datetime | None = None
+    closed_at: datetime | None = None
+    next_followup_at: datetime | None = None
+    ack_stage: int = 0
+    resolve_stage: int = 0
+    stalls: int = 0
     watchers: tuple[str, ...] = ()
     source: Source = field(default_factory=Source)
     parent: int | None = None

@@ -26,6 +26,9 @@ class Outgoing:
     key: str
     item: int | None = None
     card: dict[str, Any] | None = None
+    # A file to upload with the text (a digest's chart), relative to the data directory; the
+    # outbox worker renders it from card["chart"] if it does not exist yet.
+    attachment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,6 @@ class Queued:
     id: int
     message: Outgoing
     attempts: int
+    # The previous attempt ended without a recorded outcome (its deliverer died holding the
+    # lease): the platform may have the message already, so ask before posting again.
+    uncertain: bool = False

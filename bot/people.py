@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.calendar import ROUND_THE_CLOCK, Calendar
 from bot.items import Kind, Priority
 
 
@@ -41,6 +42,39 @@ class SlaTargets:
     warn_at: float = 0.75
 
 
+@dataclass(frozen=True)
+class ChainStep:
+    """One step of an escalation chain: `after` this much working time past the breach, tell
+    `notify` (owner, lead, person or channel) and optionally hand the item to `reassign_to`."""
+
+    after: timedelta
+    notify: str
+    person: str | None = None
+    reassign_to: str | None = None
+
+
+@dataclass(frozen=True)
+class TeamClock:
+    """How a team's SLA clocks run: the calendar they count in, whether blocked time pauses
+    the resolve clock, how often a stalled item is nudged, and the escalation chain."""
+
+    calendar: Calendar = ROUND_THE_CLOCK
+    pause_when_blocked: bool = False
+    stall_every: timedelta | None = None
+    chain: tuple[ChainStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestTimes:
+    """When a team's digests go out, in its zone: daily at `daily`; weekly on `weekday` (0 is
+    Monday) at `weekly_at`. None: not scheduled."""
+
+    zone: str = "UTC"
+    daily: time | None = None
+    weekday: int | None = None
+    weekly_at: time | None = None
+
+
 class Directory(ABC):
     """Who is who: people, teams, leads, admins and SLA targets (from baton.yaml)."""
 
@@ -70,3 +104,12 @@ class Directory(ABC):
     def home_team(self, person: str) -> str:
         teams = self.teams_of(person)
         return teams[0].name if teams else self.default_team()
+
+    def clock(self, team: str) -> TeamClock:
+        """The team's SLA clock rules; by default 24x7, no pause, no nudges, no chain."""
+        return TeamClock()
+
+    def digest_times(self, team: str) -> DigestTimes:
+        """When the team's digests are scheduled; by default never."""
+        found = self.team(team)
+        return DigestTimes(found.time_zone if found else "UTC")

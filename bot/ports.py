@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.events import Event, EventDraft
+from bot.figures import DailyFigures, WeeklyFigures
 from bot.items import Absence, Item, Kind, State
 from bot.messages import Outgoing, Queued
 
@@ -61,6 +62,12 @@ class ItemRepository(ABC):
     async def blocked_on(self, workspace: str, number: int) -> list[Item]:
         """Items blocked on item `number`."""
 
+    @abstractmethod
+    async def due_followups(self, workspace: str, now: datetime, limit: int) -> list[Item]:
+        """Items whose `next_followup_at` is at or before `now`, soonest first, read through
+        an index so the cost follows what is due, not what is open. Where the database can,
+        the rows stay locked for this unit of work and rows another one holds are skipped."""
+
 
 class EventLog(ABC):
     @abstractmethod
@@ -97,6 +104,34 @@ class Outbox(ABC):
     @abstractmethod
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt; with no retry_at the message is parked."""
+
+    @abstractmethod
+    async def lease(self, limit: int, now: datetime, worker: str,
+                    lease: timedelta) -> list[Queued]:
+        """Like `claim`, naming the worker that holds the messages until `now + lease`; a
+        message claimed again after its holder vanished comes back `uncertain`."""
+
+    @abstractmethod
+    async def postpone(self, message_id: int, until: datetime) -> None:
+        """Give a leased message back, to be tried at `until`; no attempt is counted."""
+
+    @abstractmethod
+    async def release(self, worker: str, now: datetime) -> int:
+        """Make what `worker` held ready again (it restarted); returns how many."""
+
+    @abstractmethod
+    async def stats(self, now: datetime) -> OutboxStats: ...
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """The outbox's depth: messages waiting (and how many of them are ready now), parked ones,
+    and the age in seconds of the oldest ready message."""
+
+    pending: int
+    ready: int
+    parked: int
+    oldest_ready_age: float
 
 
 class Absences(ABC):
@@ -138,6 +173,42 @@ class CardPosts(ABC):
         """Every copy of the item's card on that surface, oldest first."""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One follow-up to do once: `item` 0 stands for work about no single item (a digest)."""
+
+    workspace: str
+    item: int
+    target: str  # ack, resolve, stall, or digest:daily / digest:weekly
+    step: str  # warn, breach, 1, 2… (escalation steps), a nudge's or a period's key
+    kind: str  # remind, breach, escalate, stall, digest
+    team: str
+    at: datetime
+
+
+class Followups(ABC):
+    @abstractmethod
+    async def claim(self, claim: Claim) -> bool:
+        """Take this follow-up: True the first time, False if it was taken already (by another
+        replica, or before a restart). The claim commits or rolls back with the unit of work,
+        so it is kept exactly when the work it guards is."""
+
+
+class Statistics(ABC):
+    """Digest figures, computed by the database: aggregates, not every item loaded."""
+
+    @abstractmethod
+    async def daily(self, workspace: str, team: str, now: datetime, day_end: datetime,
+                    limit: int) -> DailyFigures:
+        """The blocker digest's sections, each with at most `limit` items and its total."""
+
+    @abstractmethod
+    async def weekly(self, workspace: str, team: str, now: datetime,
+                     weeks: int = 8) -> WeeklyFigures:
+        """The 7 days to `now` and the 7 before, the oldest open items, and `weeks` weeks of
+        created, done and backlog."""
+
+
 class UnitOfWork(ABC):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -146,6 +217,8 @@ class UnitOfWork(ABC):
     outbox: Outbox
     absences: Absences
     posts: CardPosts
+    followups: Followups
+    stats: Statistics
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -186,6 +259,18 @@ class Transport(ABC):
         """Deliver one message or raise DeliveryFailed. Called outside any unit of work; a
         transport that must read or record card posts opens its own, briefly."""
 
+    def conversation(self, message: Outgoing) -> str:
+        """Where the message lands, for pacing: an item's card and thread share one place."""
+        if message.item is not None and message.delivery.value in ("card", "card_update",
+                                                                    "thread"):
+            return f"{message.workspace}/item/{message.item}"
+        return f"{message.workspace}/{message.delivery.value}/{message.to}"
+
+    async def delivered_already(self, message: Outgoing) -> bool:
+        """Whether the platform already has this message (found by its key), asked before
+        re-posting one whose last attempt ended without an outcome. False: cannot tell."""
+        return False
+
 
 class Deduplicator(ABC):
     """Remembers keys (a platform's event id, a click's action ts) to act on each only once."""
@@ -193,3 +278,15 @@ class Deduplicator(ABC):
     @abstractmethod
     async def first_time(self, key: str, ttl: timedelta) -> bool:
         """True the first time `key` is seen within `ttl`; False for every repeat."""
+
+
+class Locks(ABC):
+    """Short named locks shared by replicas (Redis), or by the tasks of one process."""
+
+    @abstractmethod
+    async def acquire(self, name: str, ttl: timedelta) -> str | None:
+        """A token if the lock was free (it expires after `ttl`), else None."""
+
+    @abstractmethod
+    async def release(self, name: str, token: str) -> None:
+        """Free the lock if `token` still holds it."""

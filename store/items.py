@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, case, delete, exists, insert, or_, select, update
@@ -22,6 +23,7 @@ from bot.items import (
     Verdict,
 )
 from bot.ports import ConcurrentChange, ItemQuery, ItemRepository
+from store.sql import dialect_of
 from store.tables import ApproverRow, DecisionRow, ItemRow, WorkspaceRow
 from store.workspaces import lock_workspace
 
@@ -86,6 +88,19 @@ class SqlItemRepository(ItemRepository):
         return await self._load(select(_items).where(
             ItemRow.workspace == workspace, ItemRow.blocked_on == number,
         ).order_by(ItemRow.number))
+
+    async def due_followups(self, workspace: str, now: datetime, limit: int) -> list[Item]:
+        """Due items by ix_items_followup. On PostgreSQL the sweep first locks the workspace
+        row, so replicas sweeping at once take turns (the audit chain would serialize their
+        writes anyway, and taking it first avoids a lock-order deadlock with commands), then
+        locks the due rows, skipping any a command holds right now."""
+        due = select(_items).where(
+            ItemRow.workspace == workspace, ItemRow.next_followup_at <= now,
+        ).order_by(ItemRow.next_followup_at, ItemRow.number).limit(limit)
+        if dialect_of(self._session) == "postgresql":
+            await lock_workspace(self._session, workspace)
+            due = due.with_for_update(skip_locked=True)
+        return await self._load(due)
 
     async def _load(self, stmt: Any) -> list[Item]:
         rows = (await self._session.execute(stmt)).all()
@@ -154,6 +169,9 @@ def _columns(item: Item) -> dict[str, Any]:
         "blocked_on": item.blocked_on,
         "resume_state": item.resume_state.value if item.resume_state else None,
         "snoozed_until": item.snoozed_until, "watchers": list(item.watchers),
+        "blocked_since": item.blocked_since, "closed_at": item.closed_at,
+        "next_followup_at": item.next_followup_at, "ack_stage": item.ack_stage,
+        "resolve_stage": item.resolve_stage, "stalls": item.stalls,
         "source_surface": item.source.surface, "source_channel": item.source.channel,
         "source_message": item.source.message, "source_permalink": item.source.permalink,
         "parent": item.parent, "created_at": item.created_at, "updated_at": item.updated_at,
@@ -172,7 +190,10 @@ def _item(row: Row[Any], approvers: list[str], decisions: list[Decision]) -> Ite
         acked_at=row.acked_at, escalation_level=row.escalation_level,
         blocked_reason=row.blocked_reason, blocked_on=row.blocked_on,
         resume_state=State(row.resume_state) if row.resume_state else None,
-        snoozed_until=row.snoozed_until, watchers=tuple(row.watchers),
+        snoozed_until=row.snoozed_until, blocked_since=row.blocked_since,
+        closed_at=row.closed_at, next_followup_at=row.next_followup_at,
+        ack_stage=row.ack_stage, resolve_stage=row.resolve_stage, stalls=row.stalls,
+        watchers=tuple(row.watchers),
         source=Source(row.source_surface, row.source_channel, row.source_message,
                       row.source_permalink),
         parent=row.parent, version=row.version,

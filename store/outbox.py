@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Delivery, Outgoing, Queued
-from bot.ports import Outbox
+from bot.ports import Outbox, OutboxStats
 from store.sql import dialect_of, plain_json, upsert_insert
 from store.tables import OutboxRow
 
@@ -34,7 +36,7 @@ class SqlOutbox(Outbox):
             workspace=message.workspace, key=message.key, delivery=message.delivery.value,
             to=message.to, item=message.item, text=message.text,
             card=plain_json(message.card) if message.card is not None else None,
-            state=PENDING, attempts=0, last_error="",
+            attachment=message.attachment, state=PENDING, attempts=0, last_error="",
         ).on_conflict_do_nothing(index_elements=["workspace", "key"]))
 
     async def claim(self, limit: int, now: datetime) -> list[Queued]:
@@ -52,15 +54,100 @@ class SqlOutbox(Outbox):
 
     async def sent(self, message_id: int, now: datetime) -> None:
         await self._session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(
-            state=SENT, sent_at=now, attempts=OutboxRow.attempts + 1, next_attempt_at=None))
+            state=SENT, sent_at=now, attempts=OutboxRow.attempts + 1, next_attempt_at=None,
+            claimed_by=None))
 
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
         await self._session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(
             state=PENDING if retry_at is not None else PARKED, last_error=error,
-            attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at))
+            attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at, claimed_by=None))
+
+    async def lease(self, limit: int, now: datetime, worker: str,
+                    lease: timedelta) -> list[Queued]:
+        ready = select(_outbox).where(
+            OutboxRow.state == PENDING,
+            or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+        ).order_by(OutboxRow.id).limit(limit)
+        if dialect_of(self._session) == "postgresql":
+            ready = ready.with_for_update(skip_locked=True)
+        rows = (await self._session.execute(ready)).all()
+        if rows:
+            await self._session.execute(update(OutboxRow).where(
+                OutboxRow.id.in_([r.id for r in rows])).values(
+                next_attempt_at=now + lease, claimed_by=worker))
+        return [_queued(r, uncertain=r.claimed_by is not None) for r in rows]
+
+    async def postpone(self, message_id: int, until: datetime) -> None:
+        await self._session.execute(update(OutboxRow).where(
+            OutboxRow.id == message_id, OutboxRow.state == PENDING,
+        ).values(next_attempt_at=until, claimed_by=None))
+
+    async def release(self, worker: str, now: datetime) -> int:
+        # claimed_by stays set: the next claim sees the outcome of the last attempt is unknown.
+        result = await self._session.execute(update(OutboxRow).where(
+            OutboxRow.state == PENDING, OutboxRow.claimed_by == worker,
+        ).values(next_attempt_at=now).returning(OutboxRow.id))
+        return len(result.all())
+
+    async def stats(self, now: datetime) -> OutboxStats:
+        ready = or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now)
+        pending = (await self._session.execute(select(
+            func.count(), func.count().filter(ready), func.min(OutboxRow.created_at).filter(ready),
+        ).where(OutboxRow.state == PENDING))).one()
+        parked = (await self._session.execute(select(func.count()).where(
+            OutboxRow.state == PARKED))).scalar_one()
+        oldest = pending[2]
+        if oldest is not None and oldest.tzinfo is None:  # func.min bypasses UTCDateTime
+            oldest = oldest.replace(tzinfo=now.tzinfo)
+        age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+        return OutboxStats(pending[0], pending[1], parked, age)
+
+    # --- for operators (`baton outbox list|retry`), not a core port ------------------------
+
+    async def rows(self, state: str | None, limit: int) -> list[OutboxEntry]:
+        """Messages newest first, of one state or all."""
+        stmt = select(_outbox).order_by(OutboxRow.id.desc()).limit(limit)
+        if state is not None:
+            stmt = stmt.where(OutboxRow.state == state)
+        return [_entry(r) for r in (await self._session.execute(stmt)).all()]
+
+    async def retry(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Parked messages (these ids, or all) back to pending with a fresh count."""
+        stmt = update(OutboxRow).where(OutboxRow.state == PARKED)
+        if ids is not None:
+            stmt = stmt.where(OutboxRow.id.in_(list(ids)))
+        result = await self._session.execute(stmt.values(
+            state=PENDING, attempts=0, next_attempt_at=now, claimed_by=None,
+        ).returning(OutboxRow.id))
+        return len(result.all())
 
 
-def _queued(row: Row[Any]) -> Queued:
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox row as an operator sees it."""
+
+    id: int
+    workspace: str
+    key: str
+    delivery: str
+    to: str
+    item: int | None
+    text: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _entry(row: Row[Any]) -> OutboxEntry:
+    return OutboxEntry(row.id, row.workspace, row.key, row.delivery, row.to, row.item, row.text,
+                       row.state, row.attempts, row.next_attempt_at, row.last_error,
+                       row.created_at, row.sent_at)
+
+
+def _queued(row: Row[Any], *, uncertain: bool = False) -> Queued:
     message = Outgoing(row.workspace, Delivery(row.delivery), row.to, row.text, row.key,
-                       row.item, row.card)
-    return Queued(row.id, message, row.attempts)
+                       row.item, row.card, row.attachment)
+    return Queued(row.id, message, row.attempts, uncertain)

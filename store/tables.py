@@ -87,6 +87,12 @@ class ItemRow(Base):
         # "what falls due next": each deadline column, per workspace and state.
         Index("ix_items_due", "workspace", "state", "due_at"),
         Index("ix_items_resolve", "workspace", "state", "resolve_deadline"),
+        # The follow-up sweep reads only what is due: next_followup_at <= now, soonest first.
+        Index("ix_items_followup", "workspace", "next_followup_at"),
+        # The weekly digest's aggregates: what a team raised, acknowledged and closed when.
+        Index("ix_items_team_created", "workspace", "team", "created_at"),
+        Index("ix_items_team_acked", "workspace", "team", "acked_at"),
+        Index("ix_items_team_closed", "workspace", "team", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -111,6 +117,12 @@ class ItemRow(Base):
     blocked_on: Mapped[int | None] = mapped_column(Integer)
     resume_state: Mapped[str | None] = mapped_column(String(16))
     snoozed_until: Mapped[datetime | None]
+    blocked_since: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    next_followup_at: Mapped[datetime | None]
+    ack_stage: Mapped[int] = mapped_column(Integer, default=0)
+    resolve_stage: Mapped[int] = mapped_column(Integer, default=0)
+    stalls: Mapped[int] = mapped_column(Integer, default=0)
     watchers: Mapped[list[str]] = mapped_column(JSON)
     source_surface: Mapped[str] = mapped_column(String(32))
     source_channel: Mapped[str] = mapped_column(String(255), default="")
@@ -198,6 +210,10 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
+    attachment: Mapped[str | None] = mapped_column(Text)  # a file to upload with the text
+    # The worker holding the lease. Still set when a row is claimed again: the last attempt
+    # ended without a recorded outcome (a crash), so the platform may already have it.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class AbsenceRow(Base):
@@ -238,3 +254,24 @@ class SeenKeyRow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class FollowupRow(Base):
+    """A follow-up done once: a reminder, breach, escalation step or nudge of one item and
+    target, or a scheduled digest (item 0). The unique key is the claim: of several replicas
+    (or a restart) racing for the same step, exactly one inserts the row and does the work."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        UniqueConstraint("workspace", "item", "target", "step"),
+        Index("ix_followups_kind", "workspace", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    item: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(160))
+    step: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]

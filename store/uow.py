@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.ports import UnitOfWork
 from store.absences import SqlAbsences
+from store.claims import SqlFollowups
 from store.events import SqlEventLog
 from store.items import SqlItemRepository
 from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
+from store.stats import SqlStatistics
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
 
@@ -53,6 +55,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.outbox = SqlOutbox(self._session)
         self.absences = SqlAbsences(self._session)
         self.posts = SqlCardPosts(self._session)
+        self.followups = SqlFollowups(self._session)
+        self.stats = SqlStatistics(self._session)
 
     @property
     def session(self) -> AsyncSession:

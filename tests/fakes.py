@@ -7,18 +7,33 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.events import GENESIS, Event, EventDraft, seal
-from bot.items import Absence, Item, Kind, Priority
+from bot.figures import (
+    AGE_BUCKETS,
+    DailyFigures,
+    Listing,
+    Spread,
+    TrendPoint,
+    Week,
+    WeeklyFigures,
+    age_bucket,
+    percentile,
+)
+from bot.items import Absence, Item, Kind, Priority, State
 from bot.messages import Outgoing, Queued
-from bot.people import Directory, Person, SlaTargets, Team
+from bot.people import Directory, Person, SlaTargets, Team, TeamClock
 from bot.ports import (
     Absences,
     CardPost,
     CardPosts,
+    Claim,
     ConcurrentChange,
     EventLog,
+    Followups,
     ItemQuery,
     ItemRepository,
     Outbox,
+    OutboxStats,
+    Statistics,
     UnitOfWork,
 )
 
@@ -34,6 +49,7 @@ class World:
     absences: dict[tuple[str, str], Absence] = field(default_factory=dict)
     sent: set[int] = field(default_factory=set)
     posts: list[CardPost] = field(default_factory=list)
+    followups: list[Claim] = field(default_factory=list)
 
 
 class FakeItems(ItemRepository):
@@ -83,6 +99,11 @@ class FakeItems(ItemRepository):
                 if i.workspace == workspace and i.blocked_on == number
                 and i.state.value == "blocked"]
 
+    async def due_followups(self, workspace: str, now: datetime, limit: int) -> list[Item]:
+        due = [i for i in self.world.items.values() if i.workspace == workspace
+               and i.next_followup_at is not None and i.next_followup_at <= now]
+        return sorted(due, key=lambda i: (i.next_followup_at or now, i.number))[:limit]
+
 
 class FakeEvents(EventLog):
     def __init__(self, world: World) -> None:
@@ -125,6 +146,137 @@ class FakeOutbox(Outbox):
 
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
         pass
+
+    async def lease(self, limit: int, now: datetime, worker: str,
+                    lease: timedelta) -> list[Queued]:
+        return await self.claim(limit, now)
+
+    async def postpone(self, message_id: int, until: datetime) -> None:
+        pass
+
+    async def release(self, worker: str, now: datetime) -> int:
+        return 0
+
+    async def stats(self, now: datetime) -> OutboxStats:
+        waiting = len(self.world.outbox) - len(self.world.sent)
+        return OutboxStats(waiting, waiting, 0, 0.0)
+
+
+class FakeFollowups(Followups):
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def claim(self, claim: Claim) -> bool:
+        key = (claim.workspace, claim.item, claim.target, claim.step)
+        if any((c.workspace, c.item, c.target, c.step) == key for c in self.world.followups):
+            return False
+        self.world.followups.append(claim)
+        return True
+
+
+_LIVE = (State.OPEN, State.ACTIVE, State.BLOCKED)
+_WEEK = timedelta(days=7)
+
+
+class FakeStatistics(Statistics):
+    """The digest figures computed item by item: the reference the SQL aggregates must match."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def _team(self, workspace: str, team: str) -> list[Item]:
+        return [i for i in self.world.items.values()
+                if i.workspace == workspace and i.team == team]
+
+    async def daily(self, workspace: str, team: str, now: datetime, day_end: datetime,
+                    limit: int) -> DailyFigures:
+        live = [i for i in self._team(workspace, team) if i.state in _LIVE]
+
+        def listing(items: list[Item], key: object) -> Listing:
+            ordered = sorted(items, key=key)  # type: ignore[arg-type]
+            return Listing(tuple(ordered[:limit]), len(ordered))
+
+        return DailyFigures(
+            blocked=listing([i for i in live if i.state is State.BLOCKED],
+                            lambda i: (i.updated_at, i.number)),
+            overdue=listing([i for i in live if i.state is not State.BLOCKED and any(
+                d is not None and d <= now for d in (i.due_at, i.resolve_deadline))],
+                lambda i: i.number),
+            unassigned=listing([i for i in live if i.kind is Kind.EXCEPTION and i.owner is None],
+                               lambda i: (i.created_at, i.number)),
+            approvals=listing([i for i in live if i.kind is Kind.APPROVAL
+                               and i.state is not State.BLOCKED],
+                              lambda i: (i.created_at, i.number)),
+            due_today=listing([i for i in live if i.due_at and now < i.due_at < day_end],
+                              lambda i: (i.due_at, i.number)),
+        )
+
+    async def weekly(self, workspace: str, team: str, now: datetime,
+                     weeks: int = 8) -> WeeklyFigures:
+        items = self._team(workspace, team)
+
+        def open_at(at: datetime) -> list[Item]:
+            return [i for i in items if i.created_at < at
+                    and (i.closed_at is None or i.closed_at >= at)]
+
+        def within(instant: datetime | None, start: datetime, end: datetime) -> bool:
+            return instant is not None and start <= instant < end
+
+        def spread(pairs: list[tuple[datetime, datetime]]) -> Spread:
+            values = sorted((end - start).total_seconds() for start, end in pairs)
+            if not values:
+                return Spread()
+            return Spread(len(values), timedelta(seconds=round(percentile(values, 0.5) or 0, 3)),
+                          timedelta(seconds=round(percentile(values, 0.9) or 0, 3)))
+
+        def week(start: datetime, end: datetime) -> Week:
+            acked = [i for i in items if within(i.acked_at, start, end)]
+            done = [i for i in items if i.state is State.DONE and within(i.closed_at, start, end)]
+            still = open_at(end)
+            load: dict[str, int] = {}
+            for i in still:
+                load[i.owner or ""] = load.get(i.owner or "", 0) + 1
+            backlog: dict[str, int] = {}
+            for i in still:
+                label = age_bucket(end - i.created_at)
+                backlog[label] = backlog.get(label, 0) + 1
+            return Week(
+                start, end,
+                created=_by_kind([i for i in items if within(i.created_at, start, end)]),
+                done=_by_kind(done),
+                ack=spread([(i.created_at, i.acked_at) for i in acked if i.acked_at]),
+                resolve=spread([(i.created_at, i.closed_at) for i in done if i.closed_at]),
+                ack_met=sum(1 for i in acked if i.ack_deadline and i.acked_at
+                            and i.acked_at <= i.ack_deadline),
+                ack_total=sum(1 for i in acked if i.ack_deadline),
+                resolve_met=sum(1 for i in done if i.resolve_deadline and i.closed_at
+                                and i.closed_at <= i.resolve_deadline),
+                resolve_total=sum(1 for i in done if i.resolve_deadline),
+                escalations=sum(1 for c in self.world.followups if c.workspace == workspace
+                                and c.team == team and c.kind == "escalate"
+                                and start <= c.at < end),
+                backlog={label: backlog[label] for label, _ in AGE_BUCKETS if label in backlog},
+                load=load,
+            )
+
+        trend = []
+        for k in range(weeks):
+            start, end = now - _WEEK * (weeks - k), now - _WEEK * (weeks - k - 1)
+            trend.append(TrendPoint(
+                end, sum(1 for i in items if within(i.created_at, start, end)),
+                sum(1 for i in items if i.state is State.DONE and within(i.closed_at, start, end)),
+                len(open_at(end))))
+        oldest = sorted((i for i in items if i.state in _LIVE),
+                        key=lambda i: (i.created_at, i.number))[:5]
+        return WeeklyFigures(team, week(now - _WEEK, now), week(now - 2 * _WEEK, now - _WEEK),
+                             tuple(oldest), tuple(trend))
+
+
+def _by_kind(items: list[Item]) -> dict[Kind, int]:
+    counts: dict[Kind, int] = {}
+    for i in items:
+        counts[i.kind] = counts.get(i.kind, 0) + 1
+    return counts
 
 
 class FakeAbsences(Absences):
@@ -172,6 +324,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.outbox = FakeOutbox(self.work)
         self.absences = FakeAbsences(self.work)
         self.posts = FakeCardPosts(self.work)
+        self.followups = FakeFollowups(self.work)
+        self.stats = FakeStatistics(self.work)
 
     async def commit(self) -> None:
         self.shared.__dict__.update(copy.deepcopy(self.work).__dict__)
@@ -194,11 +348,14 @@ class FakeClock:
 class FakeDirectory(Directory):
     """Teams `release` (lead lena: alice, bob) and `eval` (lead ed: carol, dave); admin root."""
 
-    def __init__(self) -> None:
+    def __init__(self, clocks: dict[str, TeamClock] | None = None,
+                 targets: SlaTargets | None = None) -> None:
         self._people = {p: Person(p, p.capitalize(), "Europe/London")
                         for p in ("alice", "bob", "carol", "dave", "lena", "ed", "root")}
         self._teams = [Team("release", "lena", ("alice", "bob")),
                        Team("eval", "ed", ("carol", "dave"))]
+        self._clocks = clocks or {}
+        self._targets = targets
 
     def person(self, handle: str) -> Person | None:
         return self._people.get(handle.lower())
@@ -216,4 +373,7 @@ class FakeDirectory(Directory):
         return person == "root"
 
     def sla(self, team: str, kind: Kind, priority: Priority) -> SlaTargets:
-        return SlaTargets(timedelta(hours=4), timedelta(days=3))
+        return self._targets or SlaTargets(timedelta(hours=4), timedelta(days=3))
+
+    def clock(self, team: str) -> TeamClock:
+        return self._clocks.get(team, TeamClock())

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
+from zoneinfo import ZoneInfo
 
-from bot.config.schema import Config
+import holidays as public_holidays
+
+from bot.calendar import ROUND_THE_CLOCK, BusinessHours, Calendar, days_off
+from bot.config.errors import ConfigError
+from bot.config.schema import Config, Holidays
 from bot.items import Kind, Priority
-from bot.people import Directory, Person, SlaTargets, Team
+from bot.people import ChainStep, DigestTimes, Directory, Person, SlaTargets, Team, TeamClock
 
 #: What an open directory takes for a person: a handle, a Slack id, a Teams id or an email.
 _ANY_HANDLE = re.compile(r"\w[\w.\-':@]{0,99}")
@@ -34,6 +41,7 @@ class ConfigDirectory(Directory):
                     self._aliases[alias.lower()] = handle
         self._teams = {team.name: team for team in config.team_list(surface)}
         self._admins = frozenset(config.admins)
+        self._clocks = {name: _team_clock(config, name) for name in self._teams}
 
     def person(self, handle: str) -> Person | None:
         key = handle.strip().removeprefix("@")
@@ -68,3 +76,49 @@ class ConfigDirectory(Directory):
     def teams_of(self, person: str) -> list[Team]:
         found = self.person(person)
         return super().teams_of(found.id if found else person)
+
+    def clock(self, team: str) -> TeamClock:
+        """The team's calendar (business hours less holidays, or 24x7), pause rule, stall
+        cadence and escalation chain."""
+        key = self.config.team_key(team)
+        return self._clocks.get(key) or _team_clock(self.config, key)
+
+    def digest_times(self, team: str) -> DigestTimes:
+        digests = self.config.digests(team)
+        weekly = digests.weekly
+        return DigestTimes(self.config.team_zone(team), digests.daily,
+                           weekly.weekday if weekly else None, weekly.at if weekly else None)
+
+
+def _team_clock(config: Config, team: str) -> TeamClock:
+    policy = config.policy(team)
+    chain = tuple(ChainStep(step.after, step.notify.value, step.person,
+                            step.reassign_to.value if step.reassign_to else None)
+                  for step in config.escalation(team))
+    return TeamClock(
+        calendar=_calendar(config, team),
+        pause_when_blocked=policy.pause_when_blocked if policy else False,
+        stall_every=policy.stall_every if policy else None,
+        chain=chain,
+    )
+
+
+def _calendar(config: Config, team: str) -> Calendar:
+    hours = config.business_hours(team)
+    if hours is None:
+        return ROUND_THE_CLOCK
+    holiday = _holidays(hours.holidays, f"teams.{config.team_key(team)}.hours.holidays")
+    return BusinessHours(ZoneInfo(config.team_zone(team)), frozenset(hours.days), hours.start,
+                         hours.end, days_off(holiday, hours.extra))
+
+
+def _holidays(wanted: Holidays | None, path: str) -> Callable[[date], bool] | None:
+    """The public holidays of a country (and subdivision), from the `holidays` library."""
+    if wanted is None:
+        return None
+    try:
+        table = public_holidays.country_holidays(wanted.country, subdiv=wanted.subdivision)
+    except NotImplementedError as exc:
+        raise ConfigError([f"baton.yaml: {path}: expected a country and subdivision the "
+                           f"holidays library knows, got {exc}"]) from None
+    return table.__contains__
