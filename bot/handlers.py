@@ -6,11 +6,11 @@ from bot import presenters as say
 from bot.approvals import pending_approvers, policy_problem
 from bot.commands import Act, Away, Back, Create, Tick
 from bot.context import Ctx
-from bot.digests import daily_digest
+from bot.digests import post_digest
 from bot.events import Event
+from bot.followups import SWEEP_BATCH, follow_up, retime
 from bot.items import Absence, Item, Kind, PolicyKind, Source, State
 from bot.messages import Delivery
-from bot.ports import ItemQuery
 from bot.rules import Verb, allowed, deciding_for, state_allows
 from bot.sla import deadlines
 from bot.transitions import DomainError, apply, unblocked
@@ -66,7 +66,8 @@ async def create(ctx: Ctx, cmd: Create) -> Item:
         if owner == me and cmd.kind is Kind.HANDOFF:
             raise DomainError("That person is away and you are their delegate; do it yourself.")
     number = await ctx.uow.items.allocate_number(ctx.workspace)
-    ack, resolve = deadlines(ctx.directory.sla(team, cmd.kind, cmd.priority), ctx.now)
+    ack, resolve = deadlines(ctx.directory.sla(team, cmd.kind, cmd.priority), ctx.now,
+                             ctx.directory.clock(team).calendar)
     item = Item(
         workspace=ctx.workspace, number=number, kind=cmd.kind, title=cmd.title,
         requester=me, team=team, created_at=ctx.now, updated_at=ctx.now, details=cmd.details,
@@ -77,6 +78,7 @@ async def create(ctx: Ctx, cmd: Create) -> Item:
     )
     if item.due_at is not None and item.due_at <= ctx.now:
         raise DomainError(f"The due time {say.when(item.due_at, ctx.zone())} has already passed.")
+    item = retime(ctx.directory, None, item, ctx.now)
     await ctx.uow.items.add(item)
     event = await ctx.record("created", None, item)
     where = cmd.channel or _channel_of(ctx, team)
@@ -136,7 +138,7 @@ async def act(ctx: Ctx, cmd: Act) -> Item:
     else:
         changed = apply(item, cmd.verb, actor=ctx.actor.id, now=ctx.now, text=text,
                         person=person, on=cmd.on, decided_for=decided_for)
-    saved = await ctx.uow.items.save(changed)
+    saved = await ctx.uow.items.save(retime(ctx.directory, item, changed, ctx.now))
     event = await ctx.record(cmd.verb.value, item, saved, text=text)
     await _tell(ctx, event, cmd.verb, item, saved, text)
     if saved.state.final:
@@ -197,7 +199,8 @@ async def _tell(ctx: Ctx, event: Event, verb: Verb, before: Item, after: Item, t
 async def _release_blocked(ctx: Ctx, ended: Item) -> None:
     """Items blocked on an item that ended resume by themselves."""
     for waiting in await ctx.uow.items.blocked_on(ctx.workspace, ended.number):
-        resumed = await ctx.uow.items.save(unblocked(waiting).evolve(updated_at=ctx.now))
+        resumed = await ctx.uow.items.save(retime(
+            ctx.directory, waiting, unblocked(waiting).evolve(updated_at=ctx.now), ctx.now))
         note = f"{ended.ref} is {say.state_label(ended)}"
         event = await ctx.record("auto_unblock", waiting, resumed, text=note, actor="baton")
         line = say.change_line("auto_unblock", "baton", resumed, note)
@@ -238,8 +241,9 @@ async def back(ctx: Ctx, _: Back) -> bool:
     return True
 
 
-async def tick(ctx: Ctx, cmd: Tick) -> list[str]:
-    """Work fallen due by `cmd.now`: away periods that ended."""
+async def tick(ctx: Ctx, cmd: Tick) -> tuple[list[str], bool]:
+    """Work fallen due by `cmd.now`: away periods that ended, then one batch of follow-ups
+    (reminders, breaches, escalation steps, nudges). True as well when more may be due."""
     done: list[str] = []
     for absence in await ctx.uow.absences.ending_by(cmd.now):
         if absence.workspace != ctx.workspace:
@@ -248,13 +252,12 @@ async def tick(ctx: Ctx, cmd: Tick) -> list[str]:
         await ctx.record("back", None, None, actor=absence.person,
                          extra={"note": "away period ended"})
         done.append(f"<@{absence.person}> is back (away period ended).")
-    return done
+    due = await ctx.uow.items.due_followups(ctx.workspace, cmd.now, SWEEP_BATCH)
+    for item in due:
+        done += await follow_up(ctx, item)
+    return done, len(due) == SWEEP_BATCH
 
 
-async def digest(ctx: Ctx, team: str) -> str:
-    team = _team(ctx, team)
-    items = await ctx.uow.items.find(ctx.workspace, ItemQuery(team=team, limit=500))
-    text = daily_digest(team, items, ctx.now, ctx.zone())
-    event = await ctx.record("digest", None, None, extra={"team": team})
-    await ctx.send(event, Delivery.CHANNEL, _channel_of(ctx, team), text)
-    return text
+async def digest(ctx: Ctx, team: str, *, weekly: bool = False) -> str:
+    """Post the team's daily blocker digest (or weekly manager digest) to its channel."""
+    return await post_digest(ctx, _team(ctx, team), _channel_of(ctx, team), weekly=weekly)

@@ -3,7 +3,7 @@ each surface renders them its own way."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.approvals import pending_approvers
@@ -175,3 +175,78 @@ def unknown_person(handle: str) -> str:
 
 def unknown_team(name: str, known: list[str]) -> str:
     return f"There is no team #{name}. Teams: {', '.join('#' + t for t in known)}."
+
+
+# --- follow-ups: reminders, breaches, escalations, nudges ------------------------------------
+
+_CHANGE.update({
+    "remind": "sent a reminder on {ref}: {text}",
+    "breach": "flagged {ref}: {text}",
+    "escalate": "escalated {ref}: {text}",
+    "stall": "nudged on {ref}: {text}",
+})
+
+
+def span(delta: timedelta) -> str:
+    """A duration as people say it: 45m, 3h, 1d 4h."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n]
+    return " ".join(parts[:2]) or "0m"
+
+
+def target_noun(item: Item, target: str) -> str:
+    """What an SLA target asks for: acknowledgement or resolution (decisions for approvals)."""
+    if item.kind is Kind.APPROVAL:
+        return "first decision" if target == "ack" else "decision"
+    return {"ack": "acknowledgement", "resolve": "resolution"}.get(target, target)
+
+
+def _title(item: Item) -> str:
+    return f"{item.ref} “{item.title}”"
+
+
+def reminder(item: Item, target: str, deadline: datetime, zone: ZoneInfo,
+             now: datetime) -> str:
+    return (f"⏳ Reminder: {_title(item)} — {target_noun(item, target)} due "
+            f"{when(deadline, zone)} (in {span(deadline - now)}).")
+
+
+def reminder_note(item: Item, target: str, deadline: datetime, zone: ZoneInfo,
+                  people: list[str]) -> str:
+    told = ", ".join(mention(p) for p in people) or "nobody to remind"
+    return f"{target_noun(item, target)} due {when(deadline, zone)}; reminded {told}"
+
+
+def breach_note(item: Item, target: str, deadline: datetime, zone: ZoneInfo) -> str:
+    return f"{target_noun(item, target)} target missed (due {when(deadline, zone)})"
+
+
+def _told(names: list[str]) -> str:
+    return ", ".join(n if n.startswith("#") else mention(n) for n in names) or "nobody"
+
+
+def escalation_note(item: Item, target: str, deadline: datetime, now: datetime, number: int,
+                    total: int, told: list[str], reassigned_to: str | None) -> str:
+    moved = f"; reassigned to {mention(reassigned_to)}" if reassigned_to else ""
+    return (f"step {number} of {total}, {target_noun(item, target)} {span(now - deadline)} "
+            f"overdue; told {_told(told)}{moved}")
+
+
+def escalation(item: Item, target: str, deadline: datetime, zone: ZoneInfo, now: datetime,
+               number: int, total: int, reassigned_to: str | None) -> str:
+    owner = "waiting on " + ", ".join(mention(a) for a in pending_approvers(item)) \
+        if item.kind is Kind.APPROVAL else f"owner {mention(item.owner)}"
+    moved = f" It is now {mention(reassigned_to)}'s." if reassigned_to else ""
+    return (f"🚨 Escalation {number}/{total}: {_title(item)} is {span(now - deadline)} past its "
+            f"{target_noun(item, target)} target (due {when(deadline, zone)}); {owner}.{moved}")
+
+
+def nudge(item: Item, zone: ZoneInfo) -> str:
+    return (f"💤 {_title(item)} has not moved since {when(item.updated_at, zone)}. Any news? "
+            f"`comment {item.ref} …`, `block {item.ref} …` or `done {item.ref}`.")
+
+
+def nudge_note(item: Item, zone: ZoneInfo, people: list[str]) -> str:
+    return f"no change since {when(item.updated_at, zone)}; asked {_told(people)} for news"

@@ -34,6 +34,7 @@ from bot.transitions import DomainError
 PAGE = 25
 SYSTEM = Person("baton", "Baton")
 _RETRIES = 3
+_MAX_BATCHES = 100  # per tick; whatever is left waits for the next one
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Reply:
     ok: bool = True
     cards: tuple[Card, ...] = field(default_factory=tuple)
     allowed: tuple[str, ...] = ()
+    more: bool = False  # a timer's batch was full: more work may be due
 
 
 class Baton:
@@ -63,9 +65,17 @@ class Baton:
         return await self.handle(request, command)
 
     async def tick(self, workspace: str, now: datetime) -> list[str]:
-        """Do the work fallen due by `now`: the one entry point of timers and `:time`."""
-        reply = await self.handle(Request(workspace, SYSTEM.id, "timer"), Tick(now))
-        return [line for line in reply.text.splitlines() if reply.ok and line]
+        """Do the work fallen due by `now`: the one entry point of timers and `:time`. Due
+        work is taken in batches, one transaction each, until none is left."""
+        lines: list[str] = []
+        for _ in range(_MAX_BATCHES):
+            reply = await self.handle(Request(workspace, SYSTEM.id, "timer"), Tick(now))
+            if not reply.ok:
+                break
+            lines += [line for line in reply.text.splitlines() if line]
+            if not reply.more:
+                break
+        return lines
 
     async def handle(self, request: Request, command: Command) -> Reply:
         me = SYSTEM if request.actor == SYSTEM.id else self.directory.person(request.actor)
@@ -124,18 +134,15 @@ class Baton:
                 was = await handlers.back(ctx, command)
                 return Reply("Welcome back." if was else "You were not away.")
             case Digest():
-                if command.weekly:
-                    return Reply("The weekly manager digest is not available yet; "
-                                 "`digest` posts the daily blocker digest.", ok=False)
                 team = command.team or self.directory.home_team(ctx.actor.id)
-                return Reply(await handlers.digest(ctx, team))
+                return Reply(await handlers.digest(ctx, team, weekly=command.weekly))
             case Help():
                 return Reply(help_text(command.verb))
             case Tick():
                 if ctx.actor.id != SYSTEM.id:
                     return Reply("Only Baton's own timers do due work.", ok=False)
-                lines = await handlers.tick(ctx, command)
-                return Reply("\n".join(lines))
+                lines, more = await handlers.tick(ctx, command)
+                return Reply("\n".join(lines), more=more)
         raise AssertionError(f"unhandled command {command!r}")
 
     def _item_reply(self, ctx: Ctx, item: Item, text: str) -> Reply:

@@ -152,7 +152,9 @@ async def test_away_delegates_new_handoffs_and_decisions(baton: Baton, world: Wo
     refused = await baton.handle(Request("w", "root"), Tick(clock.now()))
     assert not refused.ok and ("w", "bob") in world.absences
     lines = await baton.tick("w", clock.now())
-    assert lines == ["<@bob> is back (away period ended)."]
+    assert lines[0] == "<@bob> is back (away period ended)."
+    # Meanwhile the handoff's 4h acknowledgement target passed (the reminder, late, is skipped).
+    assert lines[1:] == ["Baton flagged #2: acknowledgement target missed (due Mon 23 Nov 13:00)."]
     assert ("w", "bob") not in world.absences
 
 
