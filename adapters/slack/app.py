@@ -43,8 +43,8 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 #: What the bot may do; the manifests ask for the same.
 BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "chat:write.public",
-              "commands", "groups:history", "im:history", "im:write", "reactions:read",
-              "usergroups:read", "users:read", "users:read.email")
+              "commands", "files:write", "groups:history", "im:history", "im:write",
+              "reactions:read", "usergroups:read", "users:read", "users:read.email")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,10 +68,12 @@ class SlackTransport(Transport):
             case Delivery.DM:
                 await self._dm(message, token)
             case Delivery.CHANNEL:
-                await self._call("chat.postMessage", token, channel=self._channel(message.to),
-                                 text=self.renderer.fallback(message.text),
-                                 blocks=self.renderer.message(message.text),
-                                 metadata=_metadata(message))
+                posted = await self._call("chat.postMessage", token,
+                                          channel=self._channel(message.to),
+                                          text=self.renderer.fallback(message.text),
+                                          blocks=self.renderer.message(message.text),
+                                          metadata=_metadata(message))
+                await self._upload(message, str(posted.get("channel", "")), token)
         if self.home is not None:
             self.home.refresh(message.workspace, _concerned(message, item))
 
@@ -188,6 +191,20 @@ class SlackTransport(Transport):
         if message.item is not None and cards:
             await self._record(message, message.item, str(response["channel"]),
                                str(response["ts"]))
+
+    async def _upload(self, message: Outgoing, channel: str, token: str) -> None:
+        """The message's file (a digest's chart), under the text just posted. The text is
+        delivered already, so a failed upload is logged rather than retried with it."""
+        if not message.attachment or not channel:
+            return
+        path = Path(message.attachment)
+        try:
+            await self.client.files_upload_v2(file=str(path), filename=path.name,
+                                              title=path.stem.replace("-", " "),
+                                              channel=channel, token=token)
+        except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+            log.warning("uploading %s failed: %s", path.name, delivery_failure(
+                "files.upload", exc))
 
     # --- helpers ------------------------------------------------------------------------
 

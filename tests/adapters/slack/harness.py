@@ -25,7 +25,7 @@ from baton.settings import Settings
 from baton.wire_slack import SlackWiring, attach_slack
 from bot.messages import Outgoing
 from bot.ports import DeliveryFailed
-from tests.adapters.slack.blockkit import SAMPLES
+from tests.adapters.slack.blockkit import SAMPLES, message_problems, view_problems
 from tests.adapters.slack.mock_slack import MockSlack
 
 SECRET = "signing-secret-8f2a9c41d7e0b6"
@@ -109,7 +109,19 @@ class Server:
         sent_headers.update(headers or {})
         async with self.http.post(f"{self.url}/slack/events", data=body.encode(),
                                   headers=sent_headers) as response:
-            return Sent(response.status, await response.text(), dict(response.headers))
+            sent = Sent(response.status, await response.text(), dict(response.headers))
+        self.check(sent)
+        return sent
+
+    def check(self, sent: Sent) -> None:
+        """Block Kit in an acknowledgement is checked like everything Baton sends."""
+        if not sent.text.startswith("{"):
+            return
+        body = sent.json()
+        if isinstance(body.get("blocks"), list):
+            self.mock.problems += [f"ack: {p}" for p in message_problems(body["blocks"])]
+        if isinstance(body.get("view"), dict):
+            self.mock.problems += [f"ack: {p}" for p in view_problems(body["view"])]
 
     def slash_body(self, text: str, *, user: str = "U0ALICE", channel: str = "C0PLATFORM",
                    channel_name: str = "platform", team: str = TEAM) -> str:

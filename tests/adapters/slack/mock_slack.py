@@ -71,6 +71,7 @@ class MockSlack:
     groups: dict[str, list[str]] = field(default_factory=dict)
     messages: dict[tuple[str, str], str] = field(default_factory=dict)
     posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)
     scripts: dict[str, deque[Fail]] = field(default_factory=dict)
     slow: dict[str, float] = field(default_factory=dict)  # seconds a method takes to answer
     socket_inbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
@@ -86,6 +87,7 @@ class MockSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{name:.*}", self._hook)
+        app.router.add_post("/upload/{file}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -296,6 +298,20 @@ class MockSlack:
                 "is_enterprise_install": False,
                 "authed_user": {"id": "U0INSTALLER", "scope": "", "access_token": None,
                                 "token_type": None}}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        file = f"F{next(self._ts):06d}"
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file}", "file_id": file}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any],
+                                      token: str) -> dict[str, Any]:
+        files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
+                                      for f in files]}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file"]] = await request.read()
+        return web.Response(text="OK")
 
     def _apps_connections_open(self, args: dict[str, Any], token: str) -> dict[str, Any]:
         ws = self.url.replace("http://", "ws://")

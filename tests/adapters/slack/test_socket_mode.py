@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+from tests.adapters.slack.blockkit import message_problems
 from tests.adapters.slack.harness import start_server, stop_server
 from tests.adapters.slack.mock_slack import MockSlack
 
@@ -26,6 +27,7 @@ async def test_a_slash_command_over_socket_mode(tmp_path: Path, mock: MockSlack)
         assert answer["envelope_id"] == "env-1"
         assert answer["payload"]["response_type"] == "ephemeral"
         assert answer["payload"]["text"] == "Created #1."
+        assert message_problems(answer["payload"]["blocks"]) == []
         async with server.http.post(f"{server.url}/slack/events", data=b"{}") as events:
             assert events.status == 404  # no HTTP events endpoint in Socket Mode
         async with server.http.get(f"{server.url}/healthz") as health:

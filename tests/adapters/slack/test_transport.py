@@ -152,3 +152,19 @@ async def test_a_workspace_baton_is_not_installed_in_is_permanent(server: Server
     message = Outgoing("elsewhere", Delivery.CHANNEL, "C0X", "hi", "k")
     failed = await failure(server, message)
     assert failed.permanent and "not installed" in str(failed)
+
+
+async def test_a_digest_chart_is_uploaded_under_the_digest(server: Server,
+                                                          tmp_path: Path) -> None:
+    chart = tmp_path / "weekly-acme-platform.png"
+    chart.write_bytes(b"\x89PNG chart bytes")
+    digest = Outgoing("acme", Delivery.CHANNEL, "C0PLATFORM", "Weekly digest", "weekly-1",
+                      attachment=str(chart))
+    await server.slack.transport.deliver(digest)
+    complete = server.mock.to("files.completeUploadExternal")[0].args
+    assert complete["channel_id"] == "C0PLATFORM"
+    assert list(server.mock.uploads.values()) == [b"\x89PNG chart bytes"]
+
+    server.mock.fail("files.getUploadURLExternal", Fail(error="missing_scope"))
+    await server.slack.transport.deliver(digest)  # the text went; the chart is logged lost
+    assert len(server.mock.posted["C0PLATFORM"]) == 2

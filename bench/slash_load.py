@@ -1,0 +1,303 @@
+"""Load benchmark (not a test): signed `/baton handoff` slash commands against `baton serve`
+on SQLite, and the same load against a bare Bolt AsyncApp whose handler only acknowledges.
+
+    .venv/bin/python bench/slash_load.py [--requests 2000] [--concurrency 1,16,64]
+
+Both servers run as subprocesses pinned to core 0 (`taskset -c 0`), each behind our own
+aiohttp route the way `baton serve` dispatches to Bolt, with `process_before_response=True`.
+The load generator runs here, pinned to core 1; a stand-in Slack Web API (auth.test,
+users.info, and whatever Baton delivers) runs as a third process, also on core 1. Everything
+listens on 127.0.0.1. Each level sends at most --requests requests for at most --seconds, after
+a warm-up, and prints requests per second, p50 and p99 for both servers and their ratios.
+
+Target on the reference machine: at concurrency 16, Baton's throughput at least half the bare
+app's and its p99 under three times the bare app's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parent.parent
+SECRET = "bench-signing-secret-0b1c2d3e"
+TOKEN = "xoxb-bench-token-0000"
+SERVER_CORE, LOAD_CORE = 0, 1
+CONFIG = """
+workspace: bench
+teams:
+  general:
+    open: true
+    channels: {slack: C0BENCH}
+"""
+
+
+# --- the processes under load -------------------------------------------------------------
+
+async def serve_mock(port: int) -> None:
+    """A stand-in Slack Web API: enough for Bolt's auth.test, users.info and deliveries."""
+    counter = itertools.count(1)
+
+    async def api(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(await request.post()) | dict(request.query)
+        body: dict[str, object] = {"ok": True}
+        if method == "auth.test":
+            body |= {"team_id": "T0BENCH", "user_id": "U0BOT", "bot_id": "B0BOT"}
+        elif method == "users.info":
+            user = str(args.get("user"))
+            body["user"] = {"id": user, "name": user.lower(), "real_name": user, "tz": "UTC",
+                            "profile": {"real_name": user, "email": f"{user}@bench"}}
+        elif method in ("chat.postMessage", "chat.update"):
+            channel = str(args.get("channel"))
+            body |= {"channel": "D" + channel[1:] if channel[0] in "UW" else channel,
+                     "ts": f"1700000000.{next(counter):06d}"}
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", api)
+    await _run(app, port)
+
+
+async def serve_bare_bolt(port: int, api_url: str) -> None:
+    """Bolt at its fastest: process_before_response, a handler that only acknowledges."""
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    bolt = AsyncApp(signing_secret=SECRET, process_before_response=True,
+                    client=AsyncWebClient(token=TOKEN, base_url=api_url))
+
+    @bolt.command("/baton")
+    async def only_ack(ack: object) -> None:
+        await ack()  # type: ignore[operator]
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(
+            request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    await _run(app, port)
+
+
+async def _run(app: web.Application, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+# --- the load -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+_ids = itertools.count(1)
+
+
+def signed_handoff() -> tuple[bytes, dict[str, str]]:
+    n = next(_ids)
+    body = urlencode({
+        "token": "verification_token", "team_id": "T0BENCH", "team_domain": "bench",
+        "channel_id": "C0BENCH", "channel_name": "bench", "user_id": f"U0REQ{n % 8}",
+        "user_name": "requester", "command": "/baton",
+        "text": f"handoff <@U0RCV{n % 8}|receiver> Bench handoff {n} --p high",
+        "response_url": "http://127.0.0.1:9/hooks", "trigger_id": f"{n}.{time.time_ns()}"})
+    stamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    return body.encode(), {"Content-Type": "application/x-www-form-urlencoded",
+                           "X-Slack-Request-Timestamp": stamp,
+                           "X-Slack-Signature": f"v0={digest.hexdigest()}"}
+
+
+async def load(url: str, *, concurrency: int, requests: int, seconds: float,
+               expect: str) -> Result:
+    """`requests` signed slash commands, `concurrency` at a time, for at most `seconds`."""
+    latencies: list[float] = []
+    errors = 0
+    sent = itertools.count()
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker() -> None:
+            nonlocal errors
+            while next(sent) < requests and time.perf_counter() < deadline:
+                body, headers = signed_handoff()
+                started = time.perf_counter()
+                async with http.post(url, data=body, headers=headers) as response:
+                    text = await response.text()
+                latencies.append(time.perf_counter() - started)
+                if response.status != 200 or expect not in text:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Result(len(latencies), errors, elapsed, latencies)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until_up(url: str, process: subprocess.Popen[bytes], within: float = 30) -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(within):
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{url}: the server exited ({process.returncode})")
+            try:
+                async with http.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+def pinned(core: int, *command: str) -> list[str]:
+    taskset = shutil.which("taskset")
+    return [taskset, "-c", str(core), *command] if taskset else list(command)
+
+
+@dataclass(frozen=True)
+class Servers:
+    mock: str  # the Web API's base URL
+    baton: str
+    bare: str
+    processes: tuple[subprocess.Popen[bytes], ...]
+
+
+def launch(work: Path) -> Servers:
+    """The stand-in Web API (core 1), `baton serve` and the bare Bolt app (core 0)."""
+    (work / "baton.yaml").write_text(CONFIG)
+    mock_port, baton_port, bare_port = free_port(), free_port(), free_port()
+    api_url = f"http://127.0.0.1:{mock_port}/api/"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BATON_DATABASE_URL":
+           f"sqlite+aiosqlite:///{work / 'baton.db'}", "BATON_CONFIG": str(work / "baton.yaml"),
+           "BATON_SLACK_SIGNING_SECRET": SECRET, "BATON_SLACK_BOT_TOKEN": TOKEN,
+           "BATON_SLACK_API_URL": api_url, "BATON_HOST": "127.0.0.1",
+           "BATON_PORT": str(baton_port), "BATON_LOG_LEVEL": "WARNING"}
+    for name in ("BATON_REDIS_URL", "BATON_SLACK_APP_TOKEN", "BATON_SLACK_CLIENT_ID",
+                 "BATON_SLACK_CLIENT_SECRET"):
+        env.pop(name, None)
+    python, script = sys.executable, str(SCRIPT)
+    processes = (
+        subprocess.Popen(pinned(LOAD_CORE, python, script, "--mock-slack", str(mock_port)),
+                         env=env),
+        subprocess.Popen(pinned(SERVER_CORE, python, "-m", "baton.cli", "serve"), env=env,
+                         cwd=work, stdout=subprocess.DEVNULL),
+        subprocess.Popen(pinned(SERVER_CORE, python, script, "--bare-bolt", str(bare_port),
+                                api_url), env=env),
+    )
+    return Servers(api_url, f"http://127.0.0.1:{baton_port}",
+                   f"http://127.0.0.1:{bare_port}", processes)
+
+
+async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
+    levels = [int(c) for c in arguments.concurrency.split(",")]
+    mock, baton, bare = servers.processes
+    await wait_until_up(servers.mock + "api.test", mock)
+    await wait_until_up(servers.baton + "/readyz", baton)
+    await wait_until_up(servers.bare + "/slack/events", bare)
+    targets = {"baton": servers.baton + "/slack/events", "bare": servers.bare + "/slack/events"}
+    expect = {"baton": "Created #", "bare": ""}
+    for name, url in targets.items():  # warm up: auth.test, users.info, first writes
+        await load(url, concurrency=4, requests=200, seconds=20, expect=expect[name])
+    print(f"{arguments.requests} signed `/baton handoff` requests per level and server "
+          f"(at most {arguments.seconds:.0f} s); servers on core {SERVER_CORE}, load on core "
+          f"{LOAD_CORE}; Baton on SQLite")
+    print(f"{'conc':>4} {'server':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    summary = []
+    for level in levels:
+        results = {}
+        for name, url in targets.items():
+            result = await load(url, concurrency=level, requests=arguments.requests,
+                                seconds=arguments.seconds, expect=expect[name])
+            results[name] = result
+            print(f"{level:>4} {name:>6} {result.rate:>8.0f} {result.percentile(0.5):>8.2f} "
+                  f"{result.percentile(0.99):>8.2f} {result.errors:>6}")
+        summary.append((level, results["baton"].rate / results["bare"].rate,
+                        results["baton"].percentile(0.99) / results["bare"].percentile(0.99)))
+    print("ratios (Baton / bare Bolt):")
+    for level, rate, p99 in summary:
+        verdict = ""
+        if level == 16:
+            met = rate >= 0.5 and p99 < 3
+            verdict = f"  target (>=0.50, <3.0): {'met' if met else 'MISSED'}"
+        print(f"{level:>4}  throughput {rate:.2f}  p99 {p99:.2f}{verdict}")
+
+
+def main(arguments: argparse.Namespace) -> int:
+    cores = os.sched_getaffinity(0)
+    if not {SERVER_CORE, LOAD_CORE} <= cores:
+        print(f"needs cores {SERVER_CORE} and {LOAD_CORE}; this process may use {cores}")
+        return 2
+    os.sched_setaffinity(0, {LOAD_CORE})
+    work = Path(tempfile.mkdtemp(prefix="baton-bench-"))
+    servers = launch(work)
+    try:
+        asyncio.run(measure(servers, arguments))
+    finally:
+        for process in servers.processes:
+            process.terminate()
+        for process in servers.processes:
+            process.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per level and server")
+    parser.add_argument("--seconds", type=float, default=60.0, help="per level and server")
+    parser.add_argument("--concurrency", default="1,16,64")
+    parser.add_argument("--mock-slack", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-bolt", nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    args = _arguments()
+    if args.mock_slack:
+        asyncio.run(serve_mock(args.mock_slack))
+    elif args.bare_bolt:
+        asyncio.run(serve_bare_bolt(int(args.bare_bolt[0]), args.bare_bolt[1]))
+    else:
+        raise SystemExit(main(args))
