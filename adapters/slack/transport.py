@@ -35,6 +35,7 @@ SURFACE = "slack"
 METADATA_EVENT = "baton_outbox_message"
 LOOK_BACK = 100  # recent messages searched for a post whose outcome was lost
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_ABOUT_A_CARD = (Delivery.CARD, Delivery.CARD_UPDATE, Delivery.THREAD)
 #: A copy of a card that is gone for good is skipped; the other copies are still updated.
 _GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message",
                    "is_archived", "not_in_channel"})
@@ -57,14 +58,14 @@ class SlackTransport(Transport):
         if token is None:
             raise DeliveryFailed(f"Baton is not installed in Slack workspace "
                                  f"{message.workspace}", permanent=True)
-        item = await self._item(message)
+        item, posts = await self._read(message)
         match message.delivery:
             case Delivery.CARD:
-                await self._post_card(message, item, token)
+                await self._post_card(message, item, posts, token)
             case Delivery.CARD_UPDATE:
-                await self._update_cards(message, item, token)
+                await self._update_cards(message, item, posts, token)
             case Delivery.THREAD:
-                await self._thread(message, token)
+                await self._thread(message, posts, token)
             case Delivery.DM:
                 await self._dm(message, token)
             case Delivery.CHANNEL:
@@ -102,7 +103,7 @@ class SlackTransport(Transport):
     async def _find(self, message: Outgoing, token: str) -> tuple[str, str] | None:
         """The channel and ts of the post carrying this message's key, if Slack has one."""
         if message.delivery is Delivery.THREAD:
-            posts = await self._posts(message)
+            _, posts = await self._read(message)
             if not posts:
                 return None
             method, channel = "conversations.replies", posts[0].channel
@@ -126,7 +127,8 @@ class SlackTransport(Transport):
 
     # --- deliveries ---------------------------------------------------------------------
 
-    async def _post_card(self, message: Outgoing, item: Item | None, token: str) -> None:
+    async def _post_card(self, message: Outgoing, item: Item | None, posts: list[CardPost],
+                         token: str) -> None:
         """Post the card where it belongs, once: a retried delivery updates the copy it
         already posted there instead of posting another."""
         if message.item is None:
@@ -135,7 +137,7 @@ class SlackTransport(Transport):
         card = self._card(message, item)
         blocks = self.renderer.card(card)
         text = self.renderer.fallback(message.text)
-        posted = [p for p in await self._posts(message) if not p.channel.startswith("D")]
+        posted = [p for p in posts if not p.channel.startswith("D")]
         if posted:
             await self._call("chat.update", token, channel=channel, ts=posted[0].ref, text=text,
                              blocks=blocks)
@@ -145,9 +147,9 @@ class SlackTransport(Transport):
                                     metadata=_metadata(message))
         await self._record(message, message.item, str(response["channel"]), str(response["ts"]))
 
-    async def _update_cards(self, message: Outgoing, item: Item | None, token: str) -> None:
+    async def _update_cards(self, message: Outgoing, item: Item | None,
+                            posts: list[CardPost], token: str) -> None:
         """Refresh every posted copy of the card; one copy deleted does not stop the rest."""
-        posts = await self._posts(message)
         if not posts:
             return
         card = self._card(message, item)
@@ -165,9 +167,8 @@ class SlackTransport(Transport):
             except (SlackClientError, OSError, TimeoutError) as exc:
                 raise delivery_failure("chat.update", exc) from None
 
-    async def _thread(self, message: Outgoing, token: str) -> None:
+    async def _thread(self, message: Outgoing, posts: list[CardPost], token: str) -> None:
         """A line in the thread under the item's first card; no card, no thread."""
-        posts = await self._posts(message)
         if not posts:
             log.debug("no card of #%s on Slack; thread line dropped", message.item)
             return
@@ -220,12 +221,15 @@ class SlackTransport(Transport):
         to = to.strip()
         return to if _CHANNEL_ID.fullmatch(to) else "#" + to.lstrip("#")
 
-    async def _item(self, message: Outgoing) -> Item | None:
-        if message.item is None or message.delivery not in (Delivery.CARD,
-                                                            Delivery.CARD_UPDATE):
-            return None
+    async def _read(self, message: Outgoing) -> tuple[Item | None, list[CardPost]]:
+        """The item as it is now and where its card was posted, in one short unit of work."""
+        if message.item is None or message.delivery not in _ABOUT_A_CARD:
+            return None, []
         async with self.uow() as uow:
-            return await uow.items.get(message.workspace, message.item)
+            posts = await uow.posts.of_item(message.workspace, message.item, SURFACE)
+            if message.delivery is Delivery.THREAD:
+                return None, posts
+            return await uow.items.get(message.workspace, message.item), posts
 
     def _card(self, message: Outgoing, item: Item | None) -> Card:
         """The card as the item is now (a delayed delivery never shows an older state), with
@@ -237,12 +241,6 @@ class SlackTransport(Transport):
         team = self.directory.team(item.team)
         zone = ZoneInfo(team.time_zone) if team else ZoneInfo("UTC")
         return card_for(item, list(state_allows(item)), zone)
-
-    async def _posts(self, message: Outgoing) -> list[CardPost]:
-        if message.item is None:
-            return []
-        async with self.uow() as uow:
-            return await uow.posts.of_item(message.workspace, message.item, SURFACE)
 
     async def _record(self, message: Outgoing, item: int, channel: str, ts: str) -> None:
         async with self.uow() as uow:
