@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -49,8 +50,7 @@ class Home:
         person = self.directory.person(user)
         team = self.directory.home_team(person.id if person else user)
         board = await self.core.handle(request, ListItems(team=team))
-        zone = person.zone if person else None
-        updated = when(self.clock.now(), zone) if zone else self.clock.now().strftime("%H:%M UTC")
+        updated = when(self.clock.now(), person.zone if person else ZoneInfo("UTC"))
         return home_view(self.renderer(), mine.text, f"Team board: #{team}", board.text,
                          updated)
 

@@ -223,7 +223,7 @@ class SlackListeners:
                                     postable(slash.channel_id, slash.channel_name))
         pages = self.renderer().pages(reply.text, reply.cards)
         await ack(response_type="ephemeral", text=self.renderer().fallback(reply.text),
-                  blocks=pages[0])
+                  blocks=pages[0] or None)
         if len(pages) > 1 and slash.response_url:
             self.background.spawn(self._continue(slash.response_url, pages[1:], reply.text),
                                   name="slash continuation")

@@ -8,12 +8,13 @@ and modal metadata are Baton's own JSON, parsed back when Slack returns them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from bot.cards import ACTION_LABELS
 from bot.items import Kind
-from bot.rules import Verb
+from bot.rules import NEEDS_REASON, Verb
 
 __all__ = ["ValidationError"]
 
@@ -40,17 +41,29 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class ButtonValue(_Model):
-    """The value of a card button: which verb on which item."""
+def _a_button(verb: Verb) -> Verb:
+    if verb not in ACTION_LABELS:
+        raise ValueError(f"no button does {verb}")
+    return verb
 
-    verb: Verb
+
+def _asks_a_reason(verb: Verb) -> Verb:
+    if verb not in NEEDS_REASON:
+        raise ValueError(f"{verb} asks no reason")
+    return verb
+
+
+class ButtonValue(_Model):
+    """The value of a card button: which verb on which item (only verbs cards offer)."""
+
+    verb: Annotated[Verb, AfterValidator(_a_button)]
     number: int = Field(ge=1)
 
 
 class ReasonMeta(_Model):
     """private_metadata of the reason modal: the verb and item it completes, and where from."""
 
-    verb: Verb
+    verb: Annotated[Verb, AfterValidator(_asks_a_reason)]
     number: int = Field(ge=1)
     channel: str = ""
 

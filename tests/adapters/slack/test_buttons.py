@@ -163,8 +163,21 @@ async def test_a_click_delivered_twice_acts_once(server: Server) -> None:
 async def test_buttons_baton_did_not_make_are_ignored(server: Server) -> None:
     await server.slash("handoff <@U0BOB> Rotate the signing keys", user="U0ERIN")
     for value in ("not json", json.dumps({"verb": "explode", "number": 1}),
+                  json.dumps({"verb": "assign", "number": 1}),  # no card offers it
                   json.dumps({"verb": "accept", "number": -3}),
                   json.dumps({"verb": "done", "number": 1})):  # value says done, action accept
         sent = await server.click("accept", 1, user="U0BOB", value=value)
         assert sent.status == 200 and sent.text == ""
+    assert (await item(server, 1)).state.value == "open"
+    assert server.mock.hooks == []  # nothing ran, so nothing was refused either
+
+
+async def test_a_reason_form_baton_did_not_make_is_refused_in_the_form(server: Server) -> None:
+    await server.slash("handoff <@U0BOB> Migrate the queue", user="U0ERIN")
+    await server.click("decline", 1, user="U0BOB")
+    view = server.mock.to("views.open")[-1].args["view"]
+    for meta in ("{", json.dumps({"verb": "accept", "number": 1})):
+        sent = await server.submit({**view, "private_metadata": meta},
+                                   {"reason": text_input("x")}, user="U0BOB")
+        assert sent.json()["response_action"] == "errors"
     assert (await item(server, 1)).state.value == "open"
