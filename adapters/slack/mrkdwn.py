@@ -70,7 +70,7 @@ def _cut_point(text: str, limit: int) -> int:
     def inside(i: int) -> bool:
         return any(start < i < end for start, end in spans)
 
-    space = text.rfind(" ", limit // 2, limit + 1)
+    space = text.rfind(" ", limit // 2, limit)  # the space stays with the first piece
     if space > 0 and not inside(space):
         return space + 1
     cut = limit
