@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _UNITS = {
@@ -25,6 +25,7 @@ _WEEKDAYS = {
 }
 #: A bare day ("fri", "2026-12-01") means the end of that working day.
 END_OF_DAY = time(17, 0)
+MAX_AHEAD = timedelta(days=5 * 366)
 DUE_FORMS = "4h, 2d, 1h30m, fri, fri 17:00, tomorrow 9:00, 2026-12-01 or 2026-12-01 17:00"
 
 
@@ -44,6 +45,7 @@ class DueSpec:
     at: time | None = None
 
     def resolve(self, now: datetime, zone: ZoneInfo) -> datetime:
+        """The instant meant, as UTC; DueError if it lies more than five years ahead."""
         if self.delta is not None:
             return now + self.delta
         local = now.astimezone(zone)
@@ -58,7 +60,10 @@ class DueSpec:
             day = local.date() + timedelta(days=ahead)
             if ahead == 0 and local.time() >= at:
                 day += timedelta(days=7)
-        return datetime.combine(day, at, tzinfo=zone)
+        if day > local.date() + MAX_AHEAD:
+            raise DueError(f"{self.text!r} is too far ahead (five years at most)")
+        # via UTC, so a wall time the clocks skip still names one real instant (PEP 495)
+        return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -74,7 +79,7 @@ def parse_duration(text: str) -> timedelta:
         seconds += int(count) * _UNITS[unit]
     if seconds <= 0:
         raise DueError(f"{text!r} is not a positive duration")
-    if seconds > 5 * 366 * 86400:
+    if seconds > MAX_AHEAD.total_seconds():
         raise DueError(f"{text!r} is too far ahead (five years at most)")
     return timedelta(seconds=seconds)
 
@@ -102,17 +107,18 @@ def parse_due(text: str) -> DueSpec:
         raise DueError(f"a due time is missing (try {DUE_FORMS})")
     first, _, rest = cleaned.partition(" ")
     low = first.lower()
-    at = _parse_clock(rest) if rest else None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", first):
+        at = _parse_clock(rest) if rest else None
         try:
             on = date.fromisoformat(first)
         except ValueError as exc:
             raise DueError(f"{first!r} is not a calendar date") from exc
         return DueSpec(text=text, on=on, at=at)
     if low in _WEEKDAYS:
-        return DueSpec(text=text, weekday=_WEEKDAYS[low], at=at)
+        return DueSpec(text=text, weekday=_WEEKDAYS[low], at=_parse_clock(rest) if rest else None)
     if low in ("today", "tomorrow"):
-        return DueSpec(text=text, day_offset=0 if low == "today" else 1, at=at)
+        return DueSpec(text=text, day_offset=0 if low == "today" else 1,
+                       at=_parse_clock(rest) if rest else None)
     try:
         return DueSpec(text=text, delta=parse_duration(cleaned))
     except DueError:

@@ -107,6 +107,8 @@ async def _ask_approvers(ctx: Ctx, event: Event, item: Item) -> None:
         if already:
             continue
         target, _ = await _stand_in(ctx, approver)
+        if target == item.requester:  # the requester may not decide: ask the approver anyway
+            target = approver
         on_behalf = f" on behalf of <@{approver}>" if target != approver else ""
         await ctx.dm(event, target, f"<@{item.requester}> asks for your decision{on_behalf} "
                                     f"on {item.ref}: {item.title}", item)
@@ -123,10 +125,9 @@ async def act(ctx: Ctx, cmd: Act) -> Item:
     person = await _known(ctx, cmd.person) if cmd.person else None
     if cmd.verb is Verb.ASSIGN:
         assert person is not None
+        person, text = await _stand_in(ctx, person)
         if person == item.owner:
             raise DomainError(f"{item.ref} is already <@{person}>'s.")
-        person, note = await _stand_in(ctx, person)
-        text = note
     if cmd.verb is Verb.BLOCK and cmd.on is not None:
         await _check_blocker(ctx, item, cmd.on)
     decided_for = deciding_for(item, ctx.actor)

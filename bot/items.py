@@ -67,7 +67,7 @@ class Policy:
         """Read `any`, `all`, `sequence` or `quorum:N`; raise ValueError otherwise."""
         name, _, count = text.strip().lower().partition(":")
         if name == "quorum":
-            if not count.isdigit() or int(count) < 1:
+            if not (count.isascii() and count.isdecimal()) or int(count) < 1:
                 raise ValueError("quorum needs a positive count, as in quorum:2")
             return cls(PolicyKind.QUORUM, int(count))
         if count or name not in {k.value for k in PolicyKind}:

@@ -24,6 +24,7 @@ from bot.commands import (
     Tick,
 )
 from bot.context import Ctx, Request, build_actor
+from bot.due import DueError
 from bot.grammar import UsageError, help_text, parse
 from bot.items import Item, State
 from bot.people import Directory, Person
@@ -90,7 +91,7 @@ class Baton:
                                  ok=False)
             except DomainError as exc:
                 return Reply(str(exc), ok=False, allowed=tuple(exc.allowed))
-            except UsageError as exc:
+            except (UsageError, DueError) as exc:
                 return Reply(str(exc), ok=False)
         raise AssertionError("unreachable")
 

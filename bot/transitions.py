@@ -36,9 +36,12 @@ def apply(item: Item, verb: Verb, *, actor: str, now: datetime, text: str = "",
         case Verb.TAKE:
             return touched.evolve(owner=actor)
         case Verb.ASSIGN:
-            state = State.OPEN if item.kind is Kind.HANDOFF and item.state is State.ACTIVE \
-                else item.state
-            return touched.evolve(owner=person, state=state)
+            if item.kind is not Kind.HANDOFF:
+                return touched.evolve(owner=person)
+            # a handoff is the new owner's only once they accept it
+            if item.state is State.BLOCKED:
+                return touched.evolve(owner=person, resume_state=State.OPEN)
+            return touched.evolve(owner=person, state=State.OPEN)
         case Verb.BLOCK:
             return touched.evolve(state=State.BLOCKED, resume_state=item.state,
                                   blocked_reason=text, blocked_on=on)

@@ -89,14 +89,6 @@ def test_durations_with_spaces_and_words() -> None:
     assert parse_duration("2 days") == timedelta(days=2)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=DueError,
-    reason=(
-        'bot/due.py parse_due reads the word after a first token as a time of day before trying'
-        " a duration, so '--due 90 min', '2 days' or '1h 30m' (all accepted by parse_duration "
-        'and snooze) fail with "\'min\' is not a time of day"'
-    ),
-)
 @pytest.mark.parametrize(("text", "delta"), [
     ("90 min", timedelta(minutes=90)),
     ("2 days", timedelta(days=2)),
@@ -205,14 +197,6 @@ def test_dates_on_both_sides_of_the_changes(text: str, zone: ZoneInfo, expected:
     assert due(text, utc(2026, 1, 5, 9, 0), zone) == expected
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason=(
-        'bot/due.py DueSpec.resolve returns the local reading datetime.combine(day, at, '
-        'tzinfo=zone) unnormalised; for a time the clocks skip (01:30 London on 2026-03-29) it '
-        'compares unequal to every instant (PEP 495), including the one it stands for'
-    ),
-)
 def test_a_skipped_local_time_resolves_to_a_real_instant() -> None:
     resolved = parse_due("2026-03-29 01:30").resolve(utc(2026, 1, 5, 9, 0), LONDON)
     assert resolved == utc(2026, 3, 29, 1, 30)
@@ -253,14 +237,6 @@ def test_a_due_time_in_the_past_is_refused_and_writes_nothing() -> None:
     assert world.items == {} and world.events == []
 
 
-@pytest.mark.xfail(
-    strict=True, raises=OverflowError,
-    reason=(
-        'bot/due.py accepts any ISO date, and bot/presenters.py when() raises OverflowError '
-        'showing a 9999-12-31 23:59 due time made in New York to someone in London (the card '
-        "DM'd to the receiver), so baton.run raises"
-    ),
-)
 def test_a_due_date_at_the_end_of_time_is_refused_not_raised() -> None:
     world = World()
     ok, _ = run(world, utc(2026, 11, 23, 9, 0), "bob", "handoff @alice x --due 9999-12-31 23:59")

@@ -252,14 +252,6 @@ def test_unknown_verb_points_to_help() -> None:
     assert refusal("/baton acept #1") == "unknown verb 'acept'\nType `help` for the verbs."
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason=(
-        "bot/items.py Policy.parse checks count.isdigit(), which is true for '²' and '①', then "
-        "int() raises and the grammar passes Python's 'invalid literal for int()' message to "
-        'the user'
-    ),
-)
 def test_quorum_with_a_superscript_digit_says_what_is_wrong() -> None:
     text = "approval x --approvers @bob --policy quorum:²"
     assert refusal(text) == ("quorum needs a positive count, as in quorum:2\n"
