@@ -54,9 +54,11 @@ teams:
 async def serve_mock(port: int) -> None:
     """A stand-in Slack Web API: enough for Bolt's auth.test, users.info and deliveries."""
     counter = itertools.count(1)
+    calls: dict[str, int] = {}
 
     async def api(request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        calls[method] = calls.get(method, 0) + 1
         if request.content_type == "application/json":
             args = await request.json()
         else:
@@ -74,8 +76,12 @@ async def serve_mock(port: int) -> None:
                      "ts": f"1700000000.{next(counter):06d}"}
         return web.json_response(body)
 
+    async def stats(_: web.Request) -> web.Response:
+        return web.json_response(calls)
+
     app = web.Application()
     app.router.add_route("*", "/api/{method}", api)
+    app.router.add_get("/stats", stats)
     await _run(app, port)
 
 
@@ -255,6 +261,11 @@ async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
                   f"{result.percentile(0.99):>8.2f} {result.errors:>6}")
         summary.append((level, results["baton"].rate / results["bare"].rate,
                         results["baton"].percentile(0.99) / results["bare"].percentile(0.99)))
+    async with aiohttp.ClientSession() as http, \
+            http.get(servers.mock.removesuffix("api/") + "stats") as response:
+        calls = await response.json()
+    print("Web API calls the stand-in Slack received (Baton's outbox deliveries among them): "
+          + ", ".join(f"{method} {count}" for method, count in sorted(calls.items())))
     print("ratios (Baton / bare Bolt):")
     for level, rate, p99 in summary:
         verdict = ""
