@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from baton.settings import Settings
 from bot.config import Config, ConfigDirectory, load_config
-from bot.ports import Clock
+from bot.locks import MemoryLocks
+from bot.ports import Clock, Deduplicator, Locks
 from bot.service import Baton
+from store.dedup import SqlDeduplicator
 from store.migrate import is_current, upgrade
+from store.redis_kv import RedisDeduplicator, RedisLocks, connect
 from store.uow import Database
 
 
@@ -26,10 +32,29 @@ class App:
     database: Database
     baton: Baton
     clock: Clock
+    # With BATON_REDIS_URL, Redis de-duplicates platform retries and holds the replicas'
+    # short locks; without it the database de-duplicates and locks are in-process.
+    dedup: Deduplicator = field(init=False)
+    locks: Locks = field(init=False)
+    redis: Redis | None = None
+
+    def __post_init__(self) -> None:
+        if self.redis is None and self.settings.redis_url:
+            self.redis = connect(self.settings.redis_url)
+        if self.redis is not None:
+            self.dedup, self.locks = RedisDeduplicator(self.redis), RedisLocks(self.redis)
+        else:
+            self.dedup = SqlDeduplicator(self.database, self.clock)
+            self.locks = MemoryLocks(self.clock)
 
     @property
     def workspace(self) -> str:
         return self.config.workspace
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.database.dispose()
 
     async def ready(self) -> tuple[bool, str]:
         """Database reachable and its schema at the newest migration."""
@@ -37,6 +62,11 @@ class App:
             return False, "database unreachable"
         if not await is_current(self.settings.database_url):
             return False, "database schema is behind: run `baton db upgrade`"
+        if self.redis is not None:
+            try:
+                await self.redis.ping()  # type: ignore[misc]  # redis-py types sync and async alike
+            except (OSError, RedisError) as exc:
+                return False, f"redis unreachable: {type(exc).__name__}"
         return True, "ok"
 
 

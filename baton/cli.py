@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from adapters.console.session import ConsoleClock, ConsoleSession
+from adapters.console.transport import ConsoleTransport
+from baton import wire_jobs
 from baton.app import App, SystemClock, build
 from baton.demo import load_demo
 from baton.records import collect, export, verify_all
@@ -18,6 +21,7 @@ from bot.config import ConfigError, load_config
 from bot.items import State
 from bot.ports import ItemQuery
 from store.migrate import current, upgrade
+from store.outbox import PARKED, PENDING, SENT, OutboxEntry, SqlOutbox
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="write items and events as CSV or JSON Lines")
     exp.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
     exp.add_argument("--out", type=Path, default=Path("export"), help="directory (./export)")
+    box = sub.add_parser("outbox", help="messages waiting, sent or parked; retry parked ones")
+    box.add_argument("action", choices=["list", "retry"])
+    box.add_argument("ids", nargs="*", type=int, metavar="id", help="messages to retry")
+    box.add_argument("--state", choices=[PENDING, SENT, PARKED], help="list only these")
+    box.add_argument("--all", action="store_true", help="retry every parked message")
+    box.add_argument("--limit", type=int, default=50, help="list at most this many (50)")
     return parser
 
 
@@ -85,9 +95,11 @@ async def _async_main(args: argparse.Namespace) -> int:
                 for line in export(args.out, args.format, items, events):
                     print(line)
                 return 0
+            case "outbox":
+                return await _outbox(app, args)
         raise AssertionError(args.command)
     finally:
-        await app.database.dispose()
+        await app.close()
 
 
 def _check_config(settings: Settings, path: Path | None) -> int:
@@ -141,15 +153,73 @@ async def _chat(app: App, user: str | None) -> int:
               file=sys.stderr)
         return 2
     clock = ConsoleClock(SystemClock().now)
-    app.baton.clock = clock
+    app.baton.clock = app.clock = clock
+    deliver = app.settings.chat_surface() == "console"
+    worker = wire_jobs.outbox_worker(app, ConsoleTransport(sys.stdout)) if deliver else None
+    timers = wire_jobs.jobs(app, worker)
+    since = clock.now()
+
+    async def due_work(now: datetime) -> list[str]:
+        """`:time`: what the timers would have done meanwhile (digests, then the sweep)."""
+        nonlocal since
+        lines = await timers.catch_up(since, now)
+        since = now
+        return lines
+
+    if worker is not None:
+        await worker.recover()
+    interactive = sys.stdin.isatty()
     session = ConsoleSession(
         app.baton, app.database.unit_of_work, clock, workspace=app.workspace, user=person.id,
-        stdin=sys.stdin, stdout=sys.stdout,
-        due_work=lambda now: app.baton.tick(app.workspace, now),
-        deliver=app.settings.chat_surface() == "console", interactive=sys.stdin.isatty(),
+        stdin=sys.stdin, stdout=sys.stdout, due_work=due_work, deliver=deliver,
+        interactive=interactive, outbox=worker.drain if worker else None,
     )
-    await session.run()
+    stop = asyncio.Event()
+    background = None
+    if interactive:  # timers and delivery run by themselves, printing as they fire
+        timers.start()
+        background = asyncio.create_task(worker.run(stop)) if worker else None
+    try:
+        await session.run()
+    finally:
+        timers.shutdown()
+        stop.set()
+        if background is not None:
+            await background
     return 0
+
+
+async def _outbox(app: App, args: argparse.Namespace) -> int:
+    if args.action == "retry":
+        if not args.ids and not args.all:
+            print("Name the messages to retry (baton outbox retry 12 13) or use --all.",
+                  file=sys.stderr)
+            return 2
+        async with app.database.unit_of_work() as uow:
+            retried = await SqlOutbox(uow.session).retry(None if args.all else args.ids,
+                                                         app.clock.now())
+            await uow.commit()
+        print(f"{retried} parked message{'s' if retried != 1 else ''} queued again.")
+        return 0
+    async with app.database.unit_of_work() as uow:
+        box = SqlOutbox(uow.session)
+        stats = await box.stats(app.clock.now())
+        rows = await box.rows(args.state, args.limit)
+    print(f"outbox: {stats.pending} pending ({stats.ready} ready now), {stats.parked} parked")
+    for row in rows:
+        print(_outbox_line(row))
+    return 0
+
+
+def _outbox_line(row: OutboxEntry) -> str:
+    when = row.sent_at if row.state == SENT else row.next_attempt_at
+    at = f" {'sent' if row.state == SENT else 'next'} {when:%Y-%m-%d %H:%M:%S}" if when else ""
+    item = f" #{row.item}" if row.item is not None else ""
+    error = f"\n      last error: {row.last_error[:200]}" if row.last_error else ""
+    text = row.text.replace("\n", " ")
+    text = text if len(text) <= 70 else text[:69] + "…"
+    return (f"{row.id:>7} {row.state:<7} attempts {row.attempts}{at} {row.delivery} → "
+            f"{row.to}{item}: {text}{error}")
 
 
 async def _serve(app: App) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.http.server import health_app, serve
+from adapters.http.server import METRICS, health_app, serve
+from baton import wire_jobs
 from baton.app import App
 from baton.wire_slack import attach_slack
 
@@ -13,12 +14,15 @@ async def run_server(app: App) -> int:
     """Serve until cancelled: health endpoints, then each configured surface's routes."""
     web_app = health_app(app.ready)
     # Surfaces add their routes to `web_app` here (Slack: baton/wire_slack.py).
-    await attach_slack(web_app, app)  # its .transport is what the outbox delivers Slack with
-    # Jobs start here (scheduler and outbox delivery: baton/wire_jobs.py).
+    slack = await attach_slack(web_app, app)  # its .transport delivers Slack's messages
+    # Jobs: the follow-up sweep and digests on every replica, the outbox worker where there
+    # is a platform to deliver to (baton/wire_jobs.py).
+    jobs = wire_jobs.start(app, slack.transport if slack else None, web_app[METRICS])
     runner = await serve(web_app, app.settings.host, app.settings.port)
     print(f"Baton listening on http://{app.settings.host}:{app.settings.port}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
+        await jobs.close()
         await runner.cleanup()
     return 0

@@ -6,10 +6,12 @@ Invalid values stop Baton at start with one line per variable:
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import DEFAULT_PATH, ConfigError
@@ -53,6 +55,11 @@ class Settings(BaseSettings):
 
     console_user: str | None = None  # who `baton chat` speaks as by default
 
+    data_dir: Path = Path("var")  # files Baton keeps: the weekly digests' charts
+    replica_id: str | None = None  # names this process's outbox leases; None: the host name
+    outbox_max_attempts: int = 8  # failed deliveries before a message is parked (1-100)
+    sweep_seconds: float = 15.0  # how often follow-ups are swept (0-3600 s)
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
@@ -64,11 +71,30 @@ class Settings(BaseSettings):
         """The settings from BATON_* variables and ./.env; SettingsError if one is invalid."""
         return cls()
 
+    def replica(self) -> str:
+        """This process's name among replicas: BATON_REPLICA_ID, else the host name (stable
+        across restarts of a container, so a restarted replica takes back its own leases)."""
+        return self.replica_id or socket.gethostname()
+
     def config_path(self) -> Path | None:
         """BATON_CONFIG, else ./baton.yaml if there is one, else None (the built-in default)."""
         if self.config is not None:
             return self.config
         return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
+
+    @field_validator("outbox_max_attempts")
+    @classmethod
+    def _attempts(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise PydanticCustomError("range", "a whole number from 1 to 100")
+        return value
+
+    @field_validator("sweep_seconds")
+    @classmethod
+    def _sweep(cls, value: float) -> float:
+        if not 0 < value <= 3600:
+            raise PydanticCustomError("range", "a number of seconds above 0, at most 3600")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -106,6 +132,8 @@ class Settings(BaseSettings):
 _EXPECTED = {
     "int_parsing": "expected a whole number",
     "int_type": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
     "greater_than_equal": "expected a port number from 1 to 65535",
     "less_than_equal": "expected a port number from 1 to 65535",
     "bool_parsing": "expected true or false",

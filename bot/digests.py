@@ -19,6 +19,7 @@ from bot.items import Item
 from bot.messages import Delivery, Outgoing
 from bot.ports import Claim
 from bot.presenters import item_line, mention
+from bot.transitions import DomainError
 from bot.weekly import chart_spec, weekly_digest
 
 SECTION_LIMIT = 15  # items listed per section before "… and N more"
@@ -120,7 +121,7 @@ async def post_digest(ctx: Ctx, team: str, channel: str, *, weekly: bool = False
         period = ctx.now.astimezone(zone).date().isoformat()
         if not await ctx.uow.followups.claim(Claim(ctx.workspace, 0, f"digest:{kind}:{team}",
                                                    period, "digest", team, ctx.now)):
-            return f"The {kind} digest of #{team} for {period} was already posted."
+            raise DomainError(f"The {kind} digest of #{team} for {period} was already posted.")
     chart: dict[str, object] | None = None
     if weekly:
         figures = await ctx.uow.stats.weekly(ctx.workspace, team, ctx.now)

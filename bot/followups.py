@@ -190,7 +190,7 @@ async def _escalate(ctx: Ctx, item: Item, changed: Item, due: Due, deadline: dat
     if new_owner is not None:
         changed = changed.evolve(owner=new_owner)
     saved = await _save(ctx, changed, targets, clock)
-    told = [*people, *([f"#{channel}"] if channel else [])]
+    told = [*people, *(["#" + channel.lstrip("#")] if channel else [])]
     note = say.escalation_note(item, due.target, deadline, ctx.now, number, len(clock.chain),
                                told, new_owner)
     event = await ctx.record("escalate", item, saved, text=note, actor="baton")

@@ -37,11 +37,13 @@ class ConsoleSession:
     def __init__(self, baton: Baton, uow: UnitOfWorkFactory, clock: ConsoleClock, *,
                  workspace: str, user: str, stdin: TextIO, stdout: TextIO,
                  due_work: Callable[[datetime], Awaitable[list[str]]],
-                 deliver: bool = True, interactive: bool = False) -> None:
+                 deliver: bool = True, interactive: bool = False,
+                 outbox: Callable[[], Awaitable[object]] | None = None) -> None:
         self.baton, self.uow, self.clock = baton, uow, clock
         self.workspace, self.user = workspace, user
         self.stdin, self.stdout = stdin, stdout
         self.due_work, self.deliver, self.interactive = due_work, deliver, interactive
+        self.outbox = outbox  # delivers what is ready (the outbox worker, to the console)
         self.choices: list[CardAction] = []
 
     def say(self, text: str) -> None:
@@ -137,8 +139,13 @@ class ConsoleSession:
         await self.flush_outbox()
 
     async def flush_outbox(self) -> None:
-        """Deliver queued messages by printing them: the console is the chat platform here."""
+        """Deliver queued messages by printing them: the console is the chat platform here.
+        With an outbox worker (`baton chat`) it delivers through the console transport;
+        without one (a bare session) the messages are claimed and printed here."""
         if not self.deliver:
+            return
+        if self.outbox is not None:
+            await self.outbox()
             return
         async with self.uow() as uow:
             now = self.clock.now()

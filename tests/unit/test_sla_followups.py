@@ -180,7 +180,7 @@ async def test_blocked_time_pauses_the_resolve_clock_and_the_trail_says_so() -> 
     item = office.world.items[("w", 1)]
     # Blocked 12:00-16:00, four working hours: Tuesday 17:30 becomes Wednesday 13:00.
     assert item.resolve_deadline == london(2026, 11, 25, 13)
-    unblock = [e for e in office.world.events if e.action == "unblock"][0]
+    unblock = next(e for e in office.world.events if e.action == "unblock")
     assert unblock.before["resolve_deadline"] == london(2026, 11, 24, 17, 30).isoformat()
     assert unblock.after["resolve_deadline"] == london(2026, 11, 25, 13).isoformat()
     await office.quiet_until(london(2026, 11, 24, 17, 15))

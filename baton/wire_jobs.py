@@ -1,0 +1,102 @@
+"""The timers and the outbox worker, wired into a process: which transport delivers, where
+charts are kept, Redis or in-process locks, and the outbox figures /metrics shows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from adapters.http.metrics import Metrics
+from baton.app import App
+from bot.ports import Transport
+from jobs.charts import render_weekly_chart
+from jobs.outbox import Observe, OutboxWorker, Routes, WorkerSettings
+from jobs.pacing import Pacing
+from jobs.scheduler import DigestJob, Jobs, digest_jobs
+
+log = logging.getLogger(__name__)
+
+
+def outbox_worker(app: App, transport: Transport | None, *,
+                  pacing: Mapping[str, Pacing] | None = None,
+                  observe: Observe | None = None) -> OutboxWorker:
+    """The worker delivering this process's outbox through `transport`."""
+    settings = WorkerSettings(worker_id=app.settings.replica(),
+                              max_attempts=app.settings.outbox_max_attempts)
+    return OutboxWorker(app.database.unit_of_work, Routes(transport), app.clock, settings,
+                        pacing=pacing, data_dir=app.settings.data_dir.resolve(),
+                        render=render_weekly_chart, observe=observe)
+
+
+def schedules(app: App) -> list[DigestJob]:
+    directory = app.baton.directory
+    return digest_jobs(app.workspace, [(team.name, directory.digest_times(team.name))
+                                       for team in directory.teams()])
+
+
+def jobs(app: App, worker: OutboxWorker | None = None) -> Jobs:
+    """The sweep and the digests of this deployment's teams."""
+
+    async def workspaces() -> Sequence[str]:
+        async with app.database.unit_of_work() as uow:
+            known = await uow.events.workspaces()
+        return sorted({app.workspace, *known})
+
+    return Jobs(app.baton, app.clock, app.locks, workspaces, schedules(app),
+                sweep_every=timedelta(seconds=app.settings.sweep_seconds),
+                after_work=worker.wake if worker else None)
+
+
+def watch_outbox(metrics: Metrics, app: App) -> Observe:
+    """/metrics: the outbox's depth (pending, ready, parked) read at each scrape, and every
+    failed delivery counted by surface and kind."""
+
+    async def refresh() -> None:
+        async with app.database.unit_of_work() as uow:
+            stats = await uow.outbox.stats(app.clock.now())
+        metrics.outbox_depth.labels("pending").set(stats.pending)
+        metrics.outbox_depth.labels("ready").set(stats.ready)
+        metrics.outbox_depth.labels("parked").set(stats.parked)
+
+    metrics.on_scrape(refresh)
+
+    def observe(surface: str, outcome: str) -> None:
+        if outcome != "sent":
+            metrics.outbox_failures.labels(surface or "none", outcome).inc()
+
+    return observe
+
+
+@dataclass
+class Running:
+    """Jobs and delivery running in this process until `close()`."""
+
+    jobs: Jobs
+    worker: OutboxWorker | None
+    stop: asyncio.Event
+    task: asyncio.Task[None] | None
+
+    async def close(self) -> None:
+        self.jobs.shutdown()
+        self.stop.set()
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+def start(app: App, transport: Transport | None, metrics: Metrics | None = None) -> Running:
+    """Start the scheduler and, when there is a transport, the outbox worker. Without one
+    (no chat platform configured) messages wait in the outbox for `baton chat`."""
+    worker = outbox_worker(app, transport, observe=watch_outbox(metrics, app)
+                           if metrics is not None else None) if transport else None
+    timers = jobs(app, worker)
+    timers.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop)) if worker else None
+    log.info("jobs started (replica %s); outbox delivered by %s", app.settings.replica(),
+             transport.surface if transport else "nobody: no chat platform configured")
+    return Running(timers, worker, stop, task)

@@ -1,0 +1,213 @@
+"""The outbox worker over the real store and a platform on 127.0.0.1: retries honouring
+Retry-After, backoff, pacing, parking and `retry`, and the question asked after a lost outcome.
+Injected clock; the worker's pauses advance it instead of sleeping."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.messages import Delivery, Outgoing
+from jobs.outbox import Backoff, OutboxWorker, Routes, WorkerSettings
+from jobs.pacing import Pacer, Pacing
+from store.outbox import PARKED, PENDING, SENT, SqlOutbox
+from store.uow import Database
+from tests.fakes import FakeClock
+from tests.integration.outbox_platform import Answer, HttpTransport, MockPlatform
+
+T0 = datetime(2026, 11, 23, 9, tzinfo=UTC)
+S = timedelta(seconds=1)
+
+
+@pytest.fixture
+async def platform() -> AsyncIterator[MockPlatform]:
+    mock = await MockPlatform().start()
+    yield mock
+    await mock.stop()
+
+
+@pytest.fixture
+async def transport(platform: MockPlatform) -> AsyncIterator[HttpTransport]:
+    http = HttpTransport(platform.url)
+    yield http
+    await http.close()
+
+
+class Sleeper:
+    """The worker's sleep: records the pause and moves the fake clock instead of waiting."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.pauses: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.clock.advance(timedelta(seconds=seconds))
+
+
+NO_PACING = Pacing(timedelta())
+
+
+def worker(db: Database, transport: HttpTransport, clock: FakeClock, *,
+           pacing: Pacing = NO_PACING, **settings: object) -> OutboxWorker:
+    return OutboxWorker(db.unit_of_work, Routes(transport), clock,
+                        WorkerSettings(**settings),  # type: ignore[arg-type]
+                        pacing={"mock": pacing}, sleep=Sleeper(clock))
+
+
+async def put(db: Database, *messages: tuple[str, str]) -> None:
+    """Queue (key, conversation) messages, as a command's transaction would."""
+    async with db.unit_of_work() as uow:
+        for key, to in messages:
+            await uow.outbox.put(Outgoing("w", Delivery.CHANNEL, to, f"text of {key}", key))
+        await uow.commit()
+
+
+async def rows(db: Database) -> dict[str, tuple[str, int]]:
+    async with db.unit_of_work() as uow:
+        found = await SqlOutbox(uow.session).rows(None, 1000)
+    return {r.key: (r.state, r.attempts) for r in found}
+
+
+async def test_429_then_500_then_200_is_received_once(db: Database, platform: MockPlatform,
+                                                      transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, max_attempts=5)
+    await put(db, ("m1", "#ops"), ("m2", "#eval"))
+    for key in ("m1", "m2"):
+        platform.script[key] = deque([Answer(429, retry_after=7), Answer(500)])
+
+    assert await deliverer.run_once() == 2
+    assert platform.accepted == []
+    clock.advance(6 * S)  # Retry-After said 7 s (more than the 2 s backoff): not yet
+    assert await deliverer.run_once() == 0
+    clock.advance(S)
+    assert await deliverer.run_once() == 2  # the 500s
+    clock.advance(3 * S)  # second failure: 4 s of backoff
+    assert await deliverer.run_once() == 0
+    clock.advance(S)
+    assert await deliverer.run_once() == 2
+    assert sorted(platform.accepted_keys()) == ["m1", "m2"]  # each accepted exactly once
+    assert [status for key, status in platform.attempts if key == "m1"] == [429, 500, 200]
+    assert await rows(db) == {"m1": (SENT, 3), "m2": (SENT, 3)}
+    clock.advance(timedelta(hours=1))
+    assert await deliverer.run_once() == 0  # a sent message is never offered again
+    assert sorted(platform.accepted_keys()) == ["m1", "m2"]
+
+
+async def test_a_message_failing_n_times_is_parked_and_retry_brings_it_back(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, max_attempts=3, backoff=Backoff(1, 2, 60))
+    await put(db, ("doomed", "#ops"), ("fine", "#ops2"))
+    platform.script["doomed"] = deque([Answer(500)] * 3)
+    for _ in range(3):
+        await deliverer.run_once()
+        clock.advance(timedelta(minutes=1))
+    assert await rows(db) == {"doomed": (PARKED, 3), "fine": (SENT, 1)}
+    async with db.unit_of_work() as uow:
+        outbox = SqlOutbox(uow.session)
+        stats = await outbox.stats(clock.now())
+        assert (stats.pending, stats.parked) == (0, 1)
+        assert await outbox.retry(None, clock.now()) == 1
+        await uow.commit()
+    assert await deliverer.run_once() == 1
+    assert await rows(db) == {"doomed": (SENT, 1), "fine": (SENT, 1)}
+    assert platform.accepted_keys().count("doomed") == 1
+
+
+async def test_a_refusal_is_parked_at_once(db: Database, platform: MockPlatform,
+                                           transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    await put(db, ("gone", "#archived"))
+    platform.script["gone"] = deque([Answer(404)])
+    await worker(db, transport, clock).run_once()
+    assert await rows(db) == {"gone": (PARKED, 1)}
+
+
+async def test_one_conversation_is_paced_others_are_not(db: Database, platform: MockPlatform,
+                                                        transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, pacing=Pacing(S), concurrency=1)
+    await put(db, *[(f"a{n}", "#busy") for n in range(4)], ("b0", "#quiet"))
+    assert await deliverer.run_once() == 5
+    sleeps = deliverer.sleep.pauses  # type: ignore[attr-defined]
+    assert sleeps == [1.0, 1.0, 1.0]  # #busy: one a second; #quiet went at once
+    busy = [k for k in platform.accepted_keys() if k.startswith("a")]
+    assert busy == ["a0", "a1", "a2", "a3"]  # in the order queued
+
+
+async def test_a_slot_too_far_ahead_goes_back_to_the_table(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, pacing=Pacing(20 * S), horizon=15 * S)
+    await put(db, *[(f"a{n}", "#busy") for n in range(3)])
+    assert await deliverer.run_once() == 3
+    assert platform.accepted_keys() == ["a0"]  # a1's slot is 20 s off: postponed, not waited for
+    assert await rows(db) == {"a0": (SENT, 1), "a1": (PENDING, 0), "a2": (PENDING, 0)}
+    assert await deliverer.run_once() == 0  # nothing before that slot
+    clock.advance(20 * S)
+    await deliverer.run_once()
+    clock.advance(20 * S)
+    await deliverer.run_once()
+    assert platform.accepted_keys() == ["a0", "a1", "a2"]
+    assert deliverer.sleep.pauses == []  # type: ignore[attr-defined]
+
+
+async def test_after_a_retryable_failure_later_messages_of_that_conversation_wait(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock)
+    await put(db, ("card", "#ops"), ("reply", "#ops"))
+    platform.script["card"] = deque([Answer(429, retry_after=30)])
+    await deliverer.run_once()
+    assert platform.accepted_keys() == []  # the reply did not overtake its card
+    clock.advance(30 * S)
+    await deliverer.run_once()
+    assert platform.accepted_keys() == ["card", "reply"]
+
+
+async def test_a_restarted_worker_asks_before_posting_what_it_had_in_flight(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    await put(db, ("landed", "#ops"), ("lost", "#ops"))
+    async with db.unit_of_work() as uow:  # a worker leases both, then dies
+        leased = await uow.outbox.lease(10, clock.now(), "r1", timedelta(minutes=5))
+        await uow.commit()
+    assert [q.uncertain for q in leased] == [False, False]
+    platform.accepted.append({"key": "landed", "to": "#ops", "text": "text of landed"})
+
+    again = worker(db, transport, clock, worker_id="r1")
+    assert await again.recover() == 2  # its own leases come back at once, flagged
+    assert await again.run_once() == 2
+    assert platform.accepted_keys() == ["landed", "lost"]  # 'landed' was not posted a second time
+    assert await rows(db) == {"landed": (SENT, 1), "lost": (SENT, 1)}
+
+
+async def test_another_replica_takes_over_an_expired_lease_flagged_uncertain(
+        db: Database) -> None:
+    await put(db, ("m", "#ops"))
+    async with db.unit_of_work() as uow:
+        await uow.outbox.lease(10, T0, "r1", timedelta(minutes=5))
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        assert await uow.outbox.lease(10, T0 + timedelta(minutes=4), "r2", timedelta(5)) == []
+        taken = await uow.outbox.lease(10, T0 + timedelta(minutes=5), "r2",
+                                       timedelta(minutes=5))
+    assert [q.uncertain for q in taken] == [True]
+
+
+def test_pacing_allows_bursts_and_holds_after_a_retry_after() -> None:
+    pacer = Pacer(Pacing(S, burst=3))
+    slots = [pacer.reserve("c", T0) for _ in range(5)]
+    assert slots == [T0, T0, T0, T0 + S, T0 + 2 * S]
+    pacer.hold("d", T0 + 30 * S)
+    assert pacer.reserve("d", T0) == T0 + 30 * S
+    assert Pacer(Pacing(timedelta())).reserve("e", T0) == T0
+    assert Backoff(2, 2, 600).delay(1) == 2 * S
+    assert Backoff(2, 2, 600).delay(4) == 16 * S
+    assert Backoff(2, 2, 600).delay(20) == 600 * S
+    assert Backoff(2, 2, 600).delay(1, retry_after=30) == 30 * S
