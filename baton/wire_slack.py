@@ -21,8 +21,6 @@ from adapters.slack.transport import SlackTransport
 from baton.app import App
 from baton.settings import Settings
 from bot.config import ConfigDirectory
-from bot.ports import Deduplicator
-from store.dedup import SqlDeduplicator
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +58,13 @@ def slack_config(settings: Settings, workspace: str) -> SlackConfig:
     )
 
 
-def deduplicator(app: App) -> Deduplicator:
-    """Where Slack's retries and replays are remembered: the database, shared by replicas."""
-    return SqlDeduplicator(app.database, app.clock)
-
-
 async def attach_slack(web_app: web.Application, app: App) -> SlackWiring | None:
     """Add Slack to the server when Slack credentials are configured; None otherwise.
 
     The core's directory becomes the Slack-aware one (teams' Slack channels, people found by
     Slack id, names and zones from users.info), so cards, digests and DMs name Slack's
-    channels and users.
+    channels and users. Slack's retries and replays are remembered where `app.dedup` says:
+    Redis when BATON_REDIS_URL is set, else the database.
     """
     if app.settings.chat_surface() != "slack":
         return None
@@ -93,7 +87,7 @@ async def attach_slack(web_app: web.Application, app: App) -> SlackWiring | None
     session = aiohttp.ClientSession()
     surface = SlackSurface(
         config, core=app.baton, directory=directory, uow=app.database.unit_of_work,
-        clock=app.clock, dedup=deduplicator(app), session=session,
+        clock=app.clock, dedup=app.dedup, session=session,
         installations=installations, states=states,
         observe=(lambda command, seconds: metrics.observe_command("slack", command, seconds))
         if metrics is not None else None)

@@ -277,7 +277,7 @@ async def start_server(tmp: Path, mock: MockSlack, *, config: str = CONFIG,
 async def stop_server(server: Server) -> None:
     await server.http.close()
     await server.runner.cleanup()
-    await server.app.database.dispose()
+    await server.app.close()
 
 
 LONG_AGO = timedelta(minutes=6)

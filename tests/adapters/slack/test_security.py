@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -90,3 +91,21 @@ async def test_no_token_or_secret_reaches_the_logs(tmp_path: Path, mock: MockSla
     assert "chat.postMessage" in logged or "Sending a request" in logged  # logs were on
     for secret in (SECRET, BOT_TOKEN, "client-secret-3c9e71", "xoxb-installed-team-token"):
         assert secret not in logged
+
+
+REDIS = os.environ.get("BATON_TEST_REDIS_URL", "")
+
+
+@pytest.mark.skipif(not REDIS, reason="BATON_TEST_REDIS_URL names no Redis (.ci/with-services)")
+async def test_with_redis_configured_retries_are_remembered_there(tmp_path: Path,
+                                                                   mock: MockSlack) -> None:
+    server = await start_server(tmp_path, mock, redis_url=REDIS)
+    try:
+        body = server.slash_body("exception Once, through Redis")
+        headers = sign(body)
+        first = await server.post(body, signed=False, headers=headers)
+        again = await server.post(body, signed=False, headers=headers)
+        assert (first.json()["text"], again.text) == ("Created #1.", "")
+        assert await server.count("seen_keys") == 0  # remembered in Redis, not the database
+    finally:
+        await stop_server(server)
