@@ -18,6 +18,8 @@ async def run_server(app: App) -> int:
     # Jobs: the follow-up sweep and digests on every replica, the outbox worker where there
     # is a platform to deliver to (baton/wire_jobs.py).
     jobs = wire_jobs.start(app, slack.transport if slack else None, web_app[METRICS])
+    if slack is not None and jobs.worker is not None:
+        slack.surface.after_commands(jobs.worker.wake)  # new cards go out at once
     runner = await serve(web_app, app.settings.host, app.settings.port)
     print(f"Baton listening on http://{app.settings.host}:{app.settings.port}", flush=True)
     try:

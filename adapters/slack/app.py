@@ -161,6 +161,11 @@ class SlackSurface:
             return await to_aiohttp_response(response)  # type: ignore[arg-type]
         return route
 
+    def after_commands(self, changed: Callable[[], None]) -> None:
+        """Call `changed` after each command from Slack that worked (the outbox worker's
+        wake-up, so a new card is posted at once rather than at the next poll)."""
+        self.listeners.changed = changed
+
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:

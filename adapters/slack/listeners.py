@@ -126,6 +126,7 @@ class SlackListeners:
         self.reaction_emoji = reaction_emoji.strip(":")
         self.observe = observe
         self.session = session
+        self.changed: Callable[[], None] | None = None
 
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.once)
@@ -192,6 +193,8 @@ class SlackListeners:
             name = command.verb.value if isinstance(command, Act) else \
                 type(command).__name__.lower()
             self.observe(name, time.perf_counter() - started)
+        if reply.ok and self.changed is not None:
+            self.changed()  # the command may have queued messages: deliver them now
         return reply
 
     async def run_text(self, client: AsyncWebClient, workspace: str, user: str, text: str,

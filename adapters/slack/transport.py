@@ -106,8 +106,9 @@ class SlackTransport(Transport):
             _, posts = await self._read(message)
             if not posts:
                 return None
-            method, channel = "conversations.replies", posts[0].channel
-            arguments: dict[str, Any] = {"ts": posts[0].ref}
+            first = _thread_home(posts)
+            method, channel = "conversations.replies", first.channel
+            arguments: dict[str, Any] = {"ts": first.ref}
         else:
             method, arguments = "conversations.history", {}
             channel = self._channel(message.to)
@@ -168,11 +169,11 @@ class SlackTransport(Transport):
                 raise delivery_failure("chat.update", exc) from None
 
     async def _thread(self, message: Outgoing, posts: list[CardPost], token: str) -> None:
-        """A line in the thread under the item's first card; no card, no thread."""
+        """A line in the thread under the item's card; no card, no thread."""
         if not posts:
             log.debug("no card of #%s on Slack; thread line dropped", message.item)
             return
-        first = posts[0]
+        first = _thread_home(posts)
         await self._call("chat.postMessage", token, channel=first.channel, thread_ts=first.ref,
                          text=self.renderer.fallback(message.text),
                          blocks=self.renderer.message(message.text),
@@ -246,6 +247,12 @@ class SlackTransport(Transport):
         async with self.uow() as uow:
             await uow.posts.add(CardPost(message.workspace, item, SURFACE, channel, ts))
             await uow.commit()
+
+
+def _thread_home(posts: list[CardPost]) -> CardPost:
+    """The copy whose thread tells the item's story: the first in a channel (DM copies are
+    delivered alongside and may be recorded first), else the first of all."""
+    return next((p for p in posts if not p.channel.startswith("D")), posts[0])
 
 
 def _metadata(message: Outgoing) -> dict[str, Any]:

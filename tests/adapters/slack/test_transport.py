@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from baton import wire_jobs
 from bot.messages import Delivery, Outgoing
 from bot.ports import DeliveryFailed
 from tests.adapters.slack.harness import Server, start_server, stop_server
@@ -168,3 +169,28 @@ async def test_a_digest_chart_is_uploaded_under_the_digest(server: Server,
     server.mock.fail("files.getUploadURLExternal", Fail(error="missing_scope"))
     await server.slack.transport.deliver(digest)  # the text went; the chart is logged lost
     assert len(server.mock.posted["C0PLATFORM"]) == 2
+
+
+async def test_the_outbox_worker_delivers_through_the_transport_at_once(
+        server: Server) -> None:
+    running = wire_jobs.start(server.app, server.slack.transport)
+    assert running.worker is not None
+    server.slack.surface.after_commands(running.worker.wake)
+    try:
+        await server.slash("handoff <@U0BOB> Delivered by the worker", user="U0ERIN")
+        started = time.monotonic()
+        posts = await server.mock.wait_for("chat.postMessage", 2)
+        assert time.monotonic() - started < 0.9  # woken, not left to its 1 s poll
+        by_channel = {p.args["channel"]: p.args for p in posts}
+        assert set(by_channel) == {"C0PLATFORM", "U0BOB"}
+        assert by_channel["C0PLATFORM"]["metadata"] == {
+            "event_type": "baton_outbox_message",
+            "event_payload": {"key": "acme:1:card:C0PLATFORM"}}
+
+        await server.click("accept", 1, user="U0BOB")  # the thread line follows the channel
+        thread = (await server.mock.wait_for("chat.postMessage", 4))
+        replies = [p.args for p in thread if p.args.get("thread_ts")]
+        assert [(r["channel"], r["text"]) for r in replies] == [
+            ("C0PLATFORM", "<@U0BOB> accepted #1.")]
+    finally:
+        await running.close()
