@@ -36,6 +36,7 @@ class MockPlatform:
     held: asyncio.Event = field(default_factory=asyncio.Event)  # set when it holds
     url: str = ""
     _runner: web.AppRunner | None = None
+    _release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def accepted_keys(self) -> list[str]:
         return [m["key"] for m in self.accepted]
@@ -53,6 +54,7 @@ class MockPlatform:
         return self
 
     async def stop(self) -> None:
+        self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -69,7 +71,8 @@ class MockPlatform:
         self.accepted.append({"key": key, "to": str(body["to"]), "text": str(body["text"])})
         if self.hold_after is not None and len(self.accepted) == self.hold_after:
             self.held.set()
-            await asyncio.Event().wait()  # never answers: the deliverer dies waiting
+            await self._release.wait()  # no answer until the test is over: the deliverer
+            # dies waiting for it
         return web.json_response({"ok": True})
 
     async def _lookup(self, request: web.Request) -> web.Response:
