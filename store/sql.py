@@ -22,7 +22,7 @@ def upsert_insert(session: AsyncSession,
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"Baton stores data in SQLite or PostgreSQL, not {name}")
+    raise ValueError(f"Baton stores data in SQLite or PostgreSQL, not {name}")
 
 
 def plain_json(value: dict[str, Any]) -> dict[str, Any]:
