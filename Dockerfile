@@ -16,9 +16,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     BATON_HOST=0.0.0.0 \
     BATON_PORT=3000 \
-    BATON_DATABASE_URL=sqlite+aiosqlite:////var/lib/baton/baton.db
+    BATON_DATABASE_URL=sqlite+aiosqlite:////var/lib/baton/baton.db \
+    BATON_DATA_DIR=/var/lib/baton/data
 RUN groupadd --system --gid 10001 baton \
- && useradd --system --uid 10001 --gid baton --home-dir /var/lib/baton --create-home baton
+ && useradd --system --uid 10001 --gid baton --home-dir /var/lib/baton --create-home baton \
+ && install -d -o baton -g baton /var/lib/baton/data
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /var/lib/baton

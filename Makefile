@@ -30,8 +30,10 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
+# The tests run beside real PostgreSQL and Redis servers on 127.0.0.1 (.ci/with-services starts
+# them, installing the Debian packages when missing; a group it cannot serve is named SKIPPED).
 unit: $(STAMP)
-	$(BIN)/pytest
+	.ci/with-services $(BIN)/pytest -rs
 
 test: lint typecheck layers unit
 

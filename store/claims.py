@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ports import Claim, Followups
-from store.sql import upsert_insert
-from store.tables import FollowupRow
+from store.sql import dialect_of
+from store.tables import Base, FollowupRow
+
+_followups = Base.metadata.tables[FollowupRow.__tablename__]
+_KEY = ["workspace", "item", "target", "step"]
+# Built once per dialect and run with bound parameters: the sweep claims every rung it climbs.
+_CLAIM: dict[str, Any] = {
+    "postgresql": postgresql.insert(_followups).on_conflict_do_nothing(index_elements=_KEY)
+    .returning(_followups.c.id),
+    "sqlite": sqlite.insert(_followups).on_conflict_do_nothing(index_elements=_KEY)
+    .returning(_followups.c.id),
+}
 
 
 class SqlFollowups(Followups):
@@ -18,10 +31,7 @@ class SqlFollowups(Followups):
         self._session = session
 
     async def claim(self, claim: Claim) -> bool:
-        inserted = await self._session.execute(
-            upsert_insert(self._session, FollowupRow).values(
-                workspace=claim.workspace, item=claim.item, target=claim.target,
-                step=claim.step, kind=claim.kind, team=claim.team, at=claim.at,
-            ).on_conflict_do_nothing(index_elements=["workspace", "item", "target", "step"])
-            .returning(FollowupRow.id))
+        inserted = await self._session.execute(_CLAIM[dialect_of(self._session)], {
+            "workspace": claim.workspace, "item": claim.item, "target": claim.target,
+            "step": claim.step, "kind": claim.kind, "team": claim.team, "at": claim.at})
         return inserted.first() is not None

@@ -96,7 +96,7 @@ class SqlItemRepository(ItemRepository):
         locks the due rows, skipping any a command holds right now."""
         due = select(_items).where(
             ItemRow.workspace == workspace, ItemRow.next_followup_at <= now,
-        ).order_by(ItemRow.next_followup_at, ItemRow.number).limit(limit)
+        ).order_by(ItemRow.next_followup_at).limit(limit)  # the index's own order: no sort
         if dialect_of(self._session) == "postgresql":
             await lock_workspace(self._session, workspace)
             due = due.with_for_update(skip_locked=True)

@@ -8,17 +8,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
-from store.sql import dialect_of, plain_json, upsert_insert
-from store.tables import OutboxRow
+from store.sql import dialect_of, plain_json
+from store.tables import Base, OutboxRow
 
 PENDING, SENT, PARKED = "pending", "sent", "parked"
 LEASE = timedelta(minutes=5)
 
 _outbox = OutboxRow.__table__
+# Built once per dialect, run with bound parameters: every command queues several messages.
+_table = Base.metadata.tables[OutboxRow.__tablename__]
+_PUT: dict[str, Any] = {
+    "postgresql": postgresql.insert(_table).on_conflict_do_nothing(
+        index_elements=["workspace", "key"]),
+    "sqlite": sqlite.insert(_table).on_conflict_do_nothing(index_elements=["workspace", "key"]),
+}
 
 
 class SqlOutbox(Outbox):
@@ -32,12 +40,13 @@ class SqlOutbox(Outbox):
         self._lease = lease
 
     async def put(self, message: Outgoing) -> None:
-        await self._session.execute(upsert_insert(self._session, OutboxRow).values(
-            workspace=message.workspace, key=message.key, delivery=message.delivery.value,
-            to=message.to, item=message.item, text=message.text,
-            card=plain_json(message.card) if message.card is not None else None,
-            attachment=message.attachment, state=PENDING, attempts=0, last_error="",
-        ).on_conflict_do_nothing(index_elements=["workspace", "key"]))
+        await self._session.execute(_PUT[dialect_of(self._session)], {
+            "workspace": message.workspace, "key": message.key,
+            "delivery": message.delivery.value, "to": message.to, "item": message.item,
+            "text": message.text,
+            "card": plain_json(message.card) if message.card is not None else None,
+            "attachment": message.attachment, "state": PENDING, "attempts": 0,
+            "last_error": ""})
 
     async def claim(self, limit: int, now: datetime) -> list[Queued]:
         ready = select(_outbox).where(
