@@ -66,6 +66,8 @@ async def load_demo(baton: Baton, uow: UnitOfWorkFactory, workspace: str,
         reply = await demo.run(Request(workspace, who, "demo"), text)
         if not reply.ok:
             refused.append(f"{who}: {text} -> {reply.text}")
+    clock.current = now  # the week's follow-ups (reminders, breaches, escalations) are done
+    await demo.tick(workspace, now)  # now, so a new console does not start with their flood
     async with uow() as work:  # the week's messages belong to the past: mark them delivered
         for queued in await work.outbox.claim(10_000, now):
             await work.outbox.sent(queued.id, now)

@@ -236,8 +236,10 @@ def escalation_note(item: Item, target: str, deadline: datetime, now: datetime, 
 
 def escalation(item: Item, target: str, deadline: datetime, zone: ZoneInfo, now: datetime,
                number: int, total: int, reassigned_to: str | None) -> str:
-    owner = "waiting on " + ", ".join(mention(a) for a in pending_approvers(item)) \
-        if item.kind is Kind.APPROVAL else f"owner {mention(item.owner)}"
+    if item.kind is Kind.APPROVAL:
+        owner = "waiting on " + ", ".join(mention(a) for a in pending_approvers(item))
+    else:
+        owner = f"owner {mention(item.owner)}" if item.owner else "unassigned"
     moved = f" It is now {mention(reassigned_to)}'s." if reassigned_to else ""
     return (f"🚨 Escalation {number}/{total}: {_title(item)} is {span(now - deadline)} past its "
             f"{target_noun(item, target)} target (due {when(deadline, zone)}); {owner}.{moved}")

@@ -237,6 +237,10 @@ async def test_an_unowned_exception_reminds_the_team_lead() -> None:
     await office.say("alice", "exception Disk almost full --team release")
     assert await office.at(london(2026, 11, 23, 12)) == [
         "Baton sent a reminder on #1: acknowledgement due Mon 23 Nov 13:00; reminded <@lena>."]
+    await office.at(london(2026, 11, 23, 13))
+    assert office.sent(Delivery.DM, "lena")[-1] == (
+        "🚨 Escalation 1/3: #1 “Disk almost full” is 0m past its acknowledgement target "
+        "(due Mon 23 Nov 13:00); unassigned.")
 
 
 @pytest.mark.parametrize("command", ["cancel #1 not needed", "done #1"])
