@@ -91,8 +91,8 @@ class Running:
 def start(app: App, transport: Transport | None, metrics: Metrics | None = None) -> Running:
     """Start the scheduler and, when there is a transport, the outbox worker. Without one
     (no chat platform configured) messages wait in the outbox for `baton chat`."""
-    worker = outbox_worker(app, transport, observe=watch_outbox(metrics, app)
-                           if metrics is not None else None) if transport else None
+    observe = watch_outbox(metrics, app) if metrics is not None else None
+    worker = outbox_worker(app, transport, observe=observe) if transport else None
     timers = jobs(app, worker)
     timers.start()
     stop = asyncio.Event()
