@@ -49,17 +49,7 @@ class SqlOutbox(Outbox):
             "last_error": ""})
 
     async def claim(self, limit: int, now: datetime) -> list[Queued]:
-        ready = select(_outbox).where(
-            OutboxRow.state == PENDING,
-            or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
-        ).order_by(OutboxRow.id).limit(limit)
-        if dialect_of(self._session) == "postgresql":
-            ready = ready.with_for_update(skip_locked=True)
-        rows = (await self._session.execute(ready)).all()
-        if rows:
-            await self._session.execute(update(OutboxRow).where(
-                OutboxRow.id.in_([r.id for r in rows])).values(next_attempt_at=now + self._lease))
-        return [_queued(r) for r in rows]
+        return await self._take(limit, now, self._lease, None)
 
     async def sent(self, message_id: int, now: datetime) -> None:
         await self._session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(
@@ -73,6 +63,12 @@ class SqlOutbox(Outbox):
 
     async def lease(self, limit: int, now: datetime, worker: str,
                     lease: timedelta) -> list[Queued]:
+        return await self._take(limit, now, lease, worker)
+
+    async def _take(self, limit: int, now: datetime, lease: timedelta,
+                    worker: str | None) -> list[Queued]:
+        """Ready rows, hidden from other claimants until `lease` runs out. A `worker` is
+        recorded, so a row it leased before is known to have been possibly delivered."""
         ready = select(_outbox).where(
             OutboxRow.state == PENDING,
             or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
@@ -81,10 +77,13 @@ class SqlOutbox(Outbox):
             ready = ready.with_for_update(skip_locked=True)
         rows = (await self._session.execute(ready)).all()
         if rows:
+            taken: dict[str, object] = {"next_attempt_at": now + lease}
+            if worker is not None:
+                taken["claimed_by"] = worker
             await self._session.execute(update(OutboxRow).where(
-                OutboxRow.id.in_([r.id for r in rows])).values(
-                next_attempt_at=now + lease, claimed_by=worker))
-        return [_queued(r, uncertain=r.claimed_by is not None) for r in rows]
+                OutboxRow.id.in_([r.id for r in rows])).values(**taken))
+        return [_queued(r, uncertain=worker is not None and r.claimed_by is not None)
+                for r in rows]
 
     async def postpone(self, message_id: int, until: datetime) -> None:
         await self._session.execute(update(OutboxRow).where(
