@@ -62,7 +62,7 @@ def daily_digest(team: str, figures: DailyFigures, now: datetime, zone: ZoneInfo
     shown = [s for s in sections if s[1].total]
     if not shown:
         return f"#{team} blocker digest, {day}: all clear, nothing blocked or late."
-    out = [f"#{team} blocker digest, {day}"]
+    out = [f"#{team} blocker digest, {day} (times in {zone.key})"]
     for title, listing, lines, more in shown:
         out += _section(title, listing, lines, more)
     return "\n".join(out)
