@@ -100,11 +100,12 @@ def _channel_of(ctx: Ctx, team: str) -> str:
     return (found.channel if found else "") or team
 
 
-async def _ask_approvers(ctx: Ctx, event: Event, item: Item) -> None:
-    """DM each approver whose decision is now awaited (or their delegate while away)."""
+async def _ask_approvers(ctx: Ctx, event: Event, item: Item,
+                         asked_before: frozenset[str] = frozenset()) -> None:
+    """DM each approver whose decision is now awaited and who was not asked already (or their
+    delegate while away): everyone at once, or under `sequence` the next in turn."""
     for approver in pending_approvers(item):
-        already = any(d.approver == approver for d in item.decisions)
-        if already:
+        if approver in asked_before:
             continue
         target, _ = await _stand_in(ctx, approver)
         if target == item.requester:  # the requester may not decide: ask the approver anyway
@@ -194,7 +195,7 @@ async def _tell(ctx: Ctx, event: Event, verb: Verb, before: Item, after: Item, t
     if verb is Verb.CANCEL and before.owner:
         await ctx.dm(event, before.owner, line, None)
     if verb is Verb.APPROVE and not after.state.final:
-        await _ask_approvers(ctx, event, after)
+        await _ask_approvers(ctx, event, after, frozenset(pending_approvers(before)))
 
 
 async def _release_blocked(ctx: Ctx, ended: Item) -> None:

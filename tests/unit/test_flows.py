@@ -185,3 +185,16 @@ async def test_digest_lists_blocked_and_all_clear(baton: Baton) -> None:
     text = await say(baton, "alice", "digest --team eval")
     assert "*Blocked* (1)" in text and "vendor ticket open" in text
     assert text.splitlines()[0].endswith("(times in UTC)")  # the team's zone
+
+
+@pytest.mark.parametrize(("policy", "asked"), [
+    ("all", {"bob": 1, "carol": 1}),       # both asked at once, neither asked again
+    ("sequence", {"bob": 1, "carol": 1}),  # carol asked once, when her turn comes
+])
+async def test_each_approver_is_asked_once(baton: Baton, world: World, policy: str,
+                                           asked: dict[str, int]) -> None:
+    await ok(baton, "alice", f"approval Ship --approvers @bob @carol --policy {policy}")
+    await ok(baton, "bob", "approve #1")
+    requests = [m.to for m in world.outbox
+                if m.delivery is Delivery.DM and "asks for your decision" in m.text]
+    assert {p: requests.count(p) for p in set(requests)} == asked
