@@ -36,13 +36,14 @@ def head() -> str | None:
     return "+".join(sorted(heads())) or None
 
 
-async def upgrade(url: str = DEFAULT_URL) -> None:
-    """Apply every migration the database lacks, in one transaction; harmless when current."""
+async def upgrade(url: str = DEFAULT_URL, target: str = "heads") -> None:
+    """Apply the migrations the database lacks up to `target` (every head by default), in one
+    transaction; harmless when current."""
     config = alembic_config(url)
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        command.upgrade(config, target)
 
     async with Database(url) as db, db.engine.begin() as connection:
         await connection.run_sync(run)

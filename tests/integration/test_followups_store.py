@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import text
 
 from bot.context import Request
@@ -15,7 +14,7 @@ from bot.messages import Delivery
 from bot.people import ChainStep, SlaTargets, TeamClock
 from bot.ports import Claim
 from bot.service import Baton
-from store.migrate import alembic_config, upgrade
+from store.migrate import upgrade
 from store.outbox import SqlOutbox
 from store.uow import Database
 from tests.fakes import FakeClock, FakeDirectory
@@ -105,14 +104,8 @@ async def test_a_claim_is_taken_once(db: Database) -> None:
 
 async def test_the_upgrade_marks_open_items_for_a_first_look(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    config = alembic_config(url)
-
-    def to_0002(connection: object) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
-
+    await upgrade(url, "0002")
     async with Database(url) as database, database.engine.begin() as conn:
-        await conn.run_sync(to_0002)
         for number, state in ((1, "open"), (2, "done")):
             await conn.execute(text(
                 "INSERT INTO items (workspace, number, kind, title, details, team, "
