@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.items import Absence
 from bot.ports import Absences
+from store.session import SqlSession
 from store.sql import upsert_insert
 from store.tables import AbsenceRow
 
@@ -17,7 +17,7 @@ _absences = AbsenceRow.__table__
 
 
 class SqlAbsences(Absences):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self._session = session
 
     async def get(self, workspace: str, person: str) -> Absence | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ports import Claim, Followups
+from store.session import SqlSession
 from store.sql import dialect_of
 from store.tables import Base, FollowupRow
 
@@ -27,7 +27,7 @@ class SqlFollowups(Followups):
     transactions racing for one step, PostgreSQL makes the second wait for the first and then
     insert nothing; SQLite has one writer at a time. Either way exactly one gets the row."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self._session = session
 
     async def claim(self, claim: Claim) -> bool:

@@ -6,10 +6,10 @@ from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import GENESIS, Event, EventDraft, seal
 from bot.ports import EventLog
+from store.session import SqlSession
 from store.sql import plain_json
 from store.tables import EventRow, WorkspaceRow
 from store.workspaces import lock_workspace
@@ -18,7 +18,7 @@ _events = EventRow.__table__
 
 
 class SqlEventLog(EventLog):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self._session = session
 
     async def append(self, draft: EventDraft) -> Event:

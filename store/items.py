@@ -1,4 +1,4 @@
-"""Items with their approvers and decisions, over one AsyncSession."""
+"""Items with their approvers and decisions, over one SqlSession."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, case, delete, exists, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.items import (
     Decision,
@@ -23,6 +22,7 @@ from bot.items import (
     Verdict,
 )
 from bot.ports import ConcurrentChange, ItemQuery, ItemRepository
+from store.session import SqlSession
 from store.sql import dialect_of
 from store.tables import ApproverRow, DecisionRow, ItemRow, WorkspaceRow
 from store.workspaces import lock_workspace
@@ -41,7 +41,7 @@ _earliest = case(
 
 
 class SqlItemRepository(ItemRepository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self._session = session
 
     async def allocate_number(self, workspace: str) -> int:

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
+from store.session import SqlSession
 from store.sql import dialect_of, plain_json
 from store.tables import Base, OutboxRow
 
@@ -35,7 +35,7 @@ class SqlOutbox(Outbox):
     transaction without another replica taking the same messages.
     """
 
-    def __init__(self, session: AsyncSession, lease: timedelta = LEASE) -> None:
+    def __init__(self, session: SqlSession, lease: timedelta = LEASE) -> None:
         self._session = session
         self._lease = lease
 

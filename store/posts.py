@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ports import CardPost, CardPosts
+from store.session import SqlSession
 from store.sql import upsert_insert
 from store.tables import CardPostRow
 
 
 class SqlCardPosts(CardPosts):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self._session = session
 
     async def add(self, post: CardPost) -> None:

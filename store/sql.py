@@ -6,15 +6,16 @@ import json
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
+from store.session import SqlSession
 
-def dialect_of(session: AsyncSession) -> str:
+
+def dialect_of(session: SqlSession) -> str:
     return session.get_bind().dialect.name
 
 
-def upsert_insert(session: AsyncSession,
+def upsert_insert(session: SqlSession,
                   table: type[DeclarativeBase]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can take ON CONFLICT clauses, for the session's database."""
     name = dialect_of(session)

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.figures import (
     AGE_BUCKETS,
@@ -33,6 +32,7 @@ from bot.figures import (
 from bot.items import Kind, State
 from bot.ports import Statistics
 from store.items import SqlItemRepository
+from store.session import SqlSession
 from store.sql import dialect_of
 from store.tables import FollowupRow, ItemRow
 
@@ -42,7 +42,7 @@ OLDEST = 5
 
 
 class SqlStatistics(Statistics):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlSession) -> None:
         self._session = session
         self._items = SqlItemRepository(session)
 
@@ -238,7 +238,7 @@ def _bucket(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
     return case(*[(column >= bounds[k], k) for k in reversed(range(len(bounds)))], else_=-1)
 
 
-def _seconds(session: AsyncSession, end: Any, start: Any) -> ColumnElement[Any]:
+def _seconds(session: SqlSession, end: Any, start: Any) -> ColumnElement[Any]:
     if dialect_of(session) == "postgresql":
         return func.extract("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86400.0

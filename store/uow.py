@@ -7,8 +7,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,14 +16,17 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import sessionmaker
 
 from bot.ports import UnitOfWork
 from store.absences import SqlAbsences
 from store.claims import SqlFollowups
 from store.events import SqlEventLog
+from store.inline_sqlite import create_inline_engine
 from store.items import SqlItemRepository
 from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
+from store.session import InlineSession
 from store.stats import SqlStatistics
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
@@ -45,9 +48,9 @@ class SqlUnitOfWork(UnitOfWork):
     """One session, one transaction. Use it as `async with`: that holds the write lock, if
     any, and closes the session; leaving without `commit()` rolls everything back."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+    def __init__(self, session: AsyncSession | InlineSession,
                  write_lock: asyncio.Lock | None = None) -> None:
-        self._session = sessions()
+        self._session = session
         self._write_lock = write_lock
         self._holding = False
         self.items = SqlItemRepository(self._session)
@@ -59,7 +62,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.stats = SqlStatistics(self._session)
 
     @property
-    def session(self) -> AsyncSession:
+    def session(self) -> AsyncSession | InlineSession:
         """The transaction's session, for store-internal helpers that are not core ports."""
         return self._session
 
@@ -86,11 +89,14 @@ class SqlUnitOfWork(UnitOfWork):
 
 
 class Database:
-    """The engine for one database URL, and the factory of units of work over it.
+    """The engines for one database URL, and the factory of units of work over them.
 
-    SQLite: file directories are created, the connection is tuned (WAL, foreign keys, busy
+    SQLite: file directories are created, connections are tuned (WAL, foreign keys, busy
     timeout) and units of work in this process run one at a time, since SQLite has a single
     writer and contending for its file lock is far slower than queueing for an asyncio lock.
+    Units of work run on a sync engine, inline (store.session says why); `engine`, the async
+    one that migrations, readiness and Slack's installation store use, runs inline too
+    (store.inline_sqlite), so no transaction on either can wait on the other within the loop.
     """
 
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False) -> None:
@@ -98,16 +104,30 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             _make_parent_directory(self.url)
-        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+        self.engine: AsyncEngine = create_inline_engine(self.url, echo=echo) \
+            if self.is_sqlite else create_async_engine(self.url, echo=echo)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._inline: Engine | None = None  # SQLite: the sync engine units of work run on
         if self.is_sqlite:
-            _tune_sqlite(self.engine)
+            self._inline = create_engine(self.url.set(drivername="sqlite+pysqlite"),
+                                             echo=echo)
+            _tune_sqlite(self.engine.sync_engine)
+            _tune_sqlite(self._inline)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
+        self._sync_sessions = sessionmaker(self._inline, expire_on_commit=False,
+                                           autoflush=False)
+
+    @property
+    def unit_engine(self) -> Engine:
+        """The (sync) engine the statements of units of work pass through, for listeners."""
+        return self._inline or self.engine.sync_engine
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; this method is the core's UnitOfWorkFactory."""
-        return SqlUnitOfWork(self._sessions, self._write_lock)
+        if self._inline is not None:
+            return SqlUnitOfWork(InlineSession(self._sync_sessions()), self._write_lock)
+        return SqlUnitOfWork(self._sessions(), self._write_lock)
 
     async def ping(self) -> bool:
         """Whether the database answers a query (for readiness checks)."""
@@ -123,6 +143,8 @@ class Database:
         if self._write_lock is not None:
             await self._optimize_sqlite(self._write_lock)
         await self.engine.dispose()
+        if self._inline is not None:
+            self._inline.dispose()
 
     async def _optimize_sqlite(self, write_lock: asyncio.Lock) -> None:
         """Refresh the planner's statistics where SQLite thinks it worthwhile (cheap): without
@@ -153,10 +175,10 @@ def _make_parent_directory(url: URL) -> None:
         Path(name).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: Engine) -> None:
     """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them as we say."""
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own
         cursor = dbapi_connection.cursor()
@@ -164,6 +186,6 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
             cursor.execute(pragma)
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN IMMEDIATE"))

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import GENESIS
+from store.session import SqlSession
 from store.sql import upsert_insert
 from store.tables import WorkspaceRow
 
 _workspaces = WorkspaceRow.__table__
 
 
-async def lock_workspace(session: AsyncSession, workspace: str) -> tuple[int, int, str]:
+async def lock_workspace(session: SqlSession, workspace: str) -> tuple[int, int, str]:
     """Lock the workspace's row until the transaction ends, creating it on first use.
 
     Returns (next_number, last_seq, last_hash). The row lock serializes number allocation and

@@ -49,12 +49,12 @@ async def plan_of(db: Database, query: ItemQuery) -> list[str]:
         if "FROM items" in statement:
             sent.append((statement, parameters))
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    event.listen(db.unit_engine, "before_cursor_execute", capture)
     try:
         async with db.unit_of_work() as uow:
             found = await uow.items.find("T1", query)
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+        event.remove(db.unit_engine, "before_cursor_execute", capture)
     assert found, "the board should have matches, or the plan proves little"
     statement, parameters = sent[0]
     async with db.engine.connect() as conn:
