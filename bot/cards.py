@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from bot.rules import NEEDS_REASON, Verb
@@ -48,7 +48,16 @@ class Card:
         return f"{self.kind.capitalize()} #{self.number}: {self.title}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What `dataclasses.asdict` gives, built directly: it is on every command's path, and
+        asdict's generic deep copy was half of a create's CPU in the core."""
+        return {
+            "number": self.number, "kind": self.kind, "title": self.title, "state": self.state,
+            "fields": tuple((name, value) for name, value in self.fields),
+            "actions": tuple({"verb": a.verb, "label": a.label, "number": a.number,
+                              "needs_reason": a.needs_reason, "style": a.style}
+                             for a in self.actions),
+            "details": self.details, "permalink": self.permalink,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:

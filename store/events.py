@@ -5,31 +5,33 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, insert, select
 
 from bot.events import GENESIS, Event, EventDraft, seal
 from bot.ports import EventLog
 from store.session import SqlSession
 from store.sql import plain_json
-from store.tables import EventRow, WorkspaceRow
-from store.workspaces import lock_workspace
+from store.tables import Base, EventRow, WorkspaceRow
+from store.workspaces import WorkspaceHeads
 
 _events = EventRow.__table__
+_INSERT = insert(Base.metadata.tables[EventRow.__tablename__])  # built once: every change
 
 
 class SqlEventLog(EventLog):
-    def __init__(self, session: SqlSession) -> None:
+    def __init__(self, session: SqlSession, heads: WorkspaceHeads | None = None) -> None:
         self._session = session
+        self._heads = heads or WorkspaceHeads(session)
 
     async def append(self, draft: EventDraft) -> Event:
-        _, last_seq, last_hash = await lock_workspace(self._session, draft.workspace)
-        event = seal(_as_stored(draft), last_seq + 1, last_hash)
-        await self._session.execute(insert(EventRow).values(
-            workspace=event.workspace, seq=event.seq, item=event.item, actor=event.actor,
-            action=event.action, at=event.at, surface=event.surface, before=event.before,
-            after=event.after, prev_hash=event.prev_hash, hash=event.hash))
-        await self._session.execute(update(WorkspaceRow).where(
-            WorkspaceRow.id == event.workspace).values(last_seq=event.seq, last_hash=event.hash))
+        head = await self._heads.lock(draft.workspace)
+        event = seal(_as_stored(draft), head.last_seq + 1, head.last_hash)
+        await self._session.execute(_INSERT, {
+            "workspace": event.workspace, "seq": event.seq, "item": event.item,
+            "actor": event.actor, "action": event.action, "at": event.at,
+            "surface": event.surface, "before": event.before, "after": event.after,
+            "prev_hash": event.prev_hash, "hash": event.hash})
+        await self._heads.advance_chain(event.workspace, event.seq, event.hash)
         return event
 
     async def for_item(self, workspace: str, number: int) -> list[Event]:

@@ -24,12 +24,17 @@ from bot.items import (
 from bot.ports import ConcurrentChange, ItemQuery, ItemRepository
 from store.session import SqlSession
 from store.sql import dialect_of
-from store.tables import ApproverRow, DecisionRow, ItemRow, WorkspaceRow
-from store.workspaces import lock_workspace
+from store.tables import ApproverRow, Base, DecisionRow, ItemRow
+from store.workspaces import WorkspaceHeads, lock_workspace
 
 _items = ItemRow.__table__
 _approvers = ApproverRow.__table__
 _decisions = DecisionRow.__table__
+# Built once, run with bound parameters (a statement built per call costs more to prepare
+# than SQLite takes to run it).
+_INSERT = insert(Base.metadata.tables[ItemRow.__tablename__]).returning(_items.c.id)
+_INSERT_APPROVERS = insert(Base.metadata.tables[ApproverRow.__tablename__])
+_INSERT_DECISIONS = insert(Base.metadata.tables[DecisionRow.__tablename__])
 
 # The earlier of the two deadlines, null when the item has neither (CASE, for every dialect).
 _earliest = case(
@@ -41,19 +46,15 @@ _earliest = case(
 
 
 class SqlItemRepository(ItemRepository):
-    def __init__(self, session: SqlSession) -> None:
+    def __init__(self, session: SqlSession, heads: WorkspaceHeads | None = None) -> None:
         self._session = session
+        self._heads = heads or WorkspaceHeads(session)
 
     async def allocate_number(self, workspace: str) -> int:
-        number, _, _ = await lock_workspace(self._session, workspace)
-        await self._session.execute(update(WorkspaceRow).where(WorkspaceRow.id == workspace)
-                                    .values(next_number=number + 1))
-        return number
+        return await self._heads.take_number(workspace)
 
     async def add(self, item: Item) -> None:
-        result = await self._session.execute(
-            insert(ItemRow).values(**_columns(item), version=item.version)
-            .returning(ItemRow.id))
+        result = await self._session.execute(_INSERT, {**_columns(item), "version": item.version})
         await self._write_children(result.scalar_one(), item)
 
     async def get(self, workspace: str, number: int) -> Item | None:
@@ -122,11 +123,11 @@ class SqlItemRepository(ItemRepository):
 
     async def _write_children(self, item_id: int, item: Item) -> None:
         if item.approvers:
-            await self._session.execute(insert(ApproverRow), [
+            await self._session.execute(_INSERT_APPROVERS, [
                 {"item_id": item_id, "position": i, "person": person}
                 for i, person in enumerate(item.approvers)])
         if item.decisions:
-            await self._session.execute(insert(DecisionRow), [
+            await self._session.execute(_INSERT_DECISIONS, [
                 {"item_id": item_id, "position": i, "approver": d.approver,
                  "verdict": d.verdict.value, "comment": d.comment, "at": d.at, "by": d.by}
                 for i, d in enumerate(item.decisions)])

@@ -9,6 +9,8 @@ from store.session import SqlSession
 from store.sql import upsert_insert
 from store.tables import CardPostRow
 
+_posts = CardPostRow.__table__  # rows, not ORM objects: every session here is Core-only
+
 
 class SqlCardPosts(CardPosts):
     def __init__(self, session: SqlSession) -> None:
@@ -22,8 +24,7 @@ class SqlCardPosts(CardPosts):
             index_elements=["workspace", "item", "surface", "channel", "ref"]))
 
     async def of_item(self, workspace: str, item: int, surface: str) -> list[CardPost]:
-        rows = await self._session.execute(select(CardPostRow).where(
-            CardPostRow.workspace == workspace, CardPostRow.item == item,
-            CardPostRow.surface == surface).order_by(CardPostRow.id))
-        return [CardPost(r.workspace, r.item, r.surface, r.channel, r.ref)
-                for r in rows.scalars()]
+        rows = await self._session.execute(select(_posts).where(
+            _posts.c.workspace == workspace, _posts.c.item == item,
+            _posts.c.surface == surface).order_by(_posts.c.id))
+        return [CardPost(r.workspace, r.item, r.surface, r.channel, r.ref) for r in rows]

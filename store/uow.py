@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import sessionmaker
 
 from bot.ports import UnitOfWork
 from store.absences import SqlAbsences
@@ -28,6 +27,7 @@ from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
 from store.session import InlineSession
 from store.stats import SqlStatistics
+from store.workspaces import WorkspaceHeads
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
 
@@ -53,8 +53,9 @@ class SqlUnitOfWork(UnitOfWork):
         self._session = session
         self._write_lock = write_lock
         self._holding = False
-        self.items = SqlItemRepository(self._session)
-        self.events = SqlEventLog(self._session)
+        heads = WorkspaceHeads(session)  # items and events share this transaction's locks
+        self.items = SqlItemRepository(session, heads)
+        self.events = SqlEventLog(session, heads)
         self.outbox = SqlOutbox(self._session)
         self.absences = SqlAbsences(self._session)
         self.posts = SqlCardPosts(self._session)
@@ -115,8 +116,6 @@ class Database:
             _tune_sqlite(self._inline)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
-        self._sync_sessions = sessionmaker(self._inline, expire_on_commit=False,
-                                           autoflush=False)
 
     @property
     def unit_engine(self) -> Engine:
@@ -126,7 +125,7 @@ class Database:
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; this method is the core's UnitOfWorkFactory."""
         if self._inline is not None:
-            return SqlUnitOfWork(InlineSession(self._sync_sessions()), self._write_lock)
+            return SqlUnitOfWork(InlineSession(self._inline), self._write_lock)
         return SqlUnitOfWork(self._sessions(), self._write_lock)
 
     async def ping(self) -> bool:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select, update
 
 from bot.events import GENESIS
 from store.session import SqlSession
 from store.sql import upsert_insert
-from store.tables import WorkspaceRow
+from store.tables import Base, WorkspaceRow
 
-_workspaces = WorkspaceRow.__table__
+_workspaces = Base.metadata.tables[WorkspaceRow.__tablename__]
+_LOCK = select(_workspaces.c.next_number, _workspaces.c.last_seq, _workspaces.c.last_hash) \
+    .where(_workspaces.c.id == bindparam("ws")).with_for_update()
+# Built once, run with bound parameters: every command moves one of these on.
+_SET_NUMBER = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
+    .values(next_number=bindparam("number"))
+_SET_CHAIN = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash_"))
 
 
 async def lock_workspace(session: SqlSession, workspace: str) -> tuple[int, int, str]:
@@ -18,13 +27,47 @@ async def lock_workspace(session: SqlSession, workspace: str) -> tuple[int, int,
     Returns (next_number, last_seq, last_hash). The row lock serializes number allocation and
     event appends per workspace on PostgreSQL; on SQLite the write transaction already does.
     """
-    locked = select(_workspaces.c.next_number, _workspaces.c.last_seq,
-                    _workspaces.c.last_hash).where(_workspaces.c.id == workspace).with_for_update()
-    row = (await session.execute(locked)).one_or_none()
+    row = (await session.execute(_LOCK, {"ws": workspace})).one_or_none()
     if row is None:
         # Two first writers may race here: the loser's insert does nothing, then both lock.
         await session.execute(upsert_insert(session, WorkspaceRow).values(
             id=workspace, next_number=1, last_seq=0, last_hash=GENESIS,
         ).on_conflict_do_nothing(index_elements=["id"]))
-        row = (await session.execute(locked)).one()
+        row = (await session.execute(_LOCK, {"ws": workspace})).one()
     return row.next_number, row.last_seq, row.last_hash
+
+
+@dataclass
+class Head:
+    next_number: int
+    last_seq: int
+    last_hash: str
+
+
+class WorkspaceHeads:
+    """The workspace rows one transaction has locked, read once and kept current as it moves
+    them on: a create allocates a number and appends an event, and reading the row again for
+    each would be a statement per step for a value this transaction alone can change."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self._session = session
+        self._locked: dict[str, Head] = {}
+
+    async def lock(self, workspace: str) -> Head:
+        head = self._locked.get(workspace)
+        if head is None:
+            head = self._locked[workspace] = Head(*await lock_workspace(self._session,
+                                                                        workspace))
+        return head
+
+    async def take_number(self, workspace: str) -> int:
+        head = await self.lock(workspace)
+        number = head.next_number
+        await self._session.execute(_SET_NUMBER, {"ws": workspace, "number": number + 1})
+        head.next_number = number + 1
+        return number
+
+    async def advance_chain(self, workspace: str, seq: int, hash_: str) -> None:
+        head = await self.lock(workspace)
+        await self._session.execute(_SET_CHAIN, {"ws": workspace, "seq": seq, "hash_": hash_})
+        head.last_seq, head.last_hash = seq, hash_
