@@ -25,6 +25,9 @@ class Request:
     workspace: str
     actor: str
     surface: str = "console"
+    # The platform's id for this delivery when it may arrive again (a retry, a replay): the
+    # command then acts once, the key recorded in its own transaction.
+    delivery: str = ""
 
 
 def plain_json(value: Any) -> Any:

@@ -209,6 +209,17 @@ class Statistics(ABC):
         created, done and backlog."""
 
 
+class Deliveries(ABC):
+    """Platform deliveries acted on, recorded in the transaction of what they did: a retry
+    that arrives after the commit is recognised, and one whose first try did not commit acts
+    (neither lost nor done twice)."""
+
+    @abstractmethod
+    async def first_time(self, key: str, now: datetime, ttl: timedelta) -> bool:
+        """Record `key` for `ttl` from `now`: True if it was not recorded already (or that
+        record has expired), False for a repeat."""
+
+
 class UnitOfWork(ABC):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -219,6 +230,7 @@ class UnitOfWork(ABC):
     posts: CardPosts
     followups: Followups
     stats: Statistics
+    deliveries: Deliveries
 
     async def __aenter__(self) -> UnitOfWork:
         return self

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import handlers
 from bot import presenters as say
@@ -35,6 +35,9 @@ from bot.transitions import DomainError
 PAGE = 25
 SYSTEM = Person("baton", "Baton")
 _RETRIES = 3
+# How long a delivery's key is kept: platforms retry for minutes, and a replayed request must
+# still carry a signature under five minutes old.
+DELIVERY_REMEMBERED = timedelta(hours=1)
 _MAX_BATCHES = 100  # per tick; whatever is left waits for the next one
 
 
@@ -47,6 +50,7 @@ class Reply:
     cards: tuple[Card, ...] = field(default_factory=tuple)
     allowed: tuple[str, ...] = ()
     more: bool = False  # a timer's batch was full: more work may be due
+    duplicate: bool = False  # the delivery was acted on before: nothing done, nothing to say
 
 
 class Baton:
@@ -96,9 +100,12 @@ class Baton:
         raise AssertionError("unreachable")
 
     async def _once(self, request: Request, me: Person, command: Command) -> Reply:
-        request = Request(request.workspace, me.id, request.surface)
+        request = Request(request.workspace, me.id, request.surface, request.delivery)
         async with self.uow() as uow:
             now = self.clock.now()
+            if request.delivery and not await uow.deliveries.first_time(
+                    request.delivery, now, DELIVERY_REMEMBERED):
+                return Reply("", ok=False, duplicate=True)
             actor = await build_actor(uow, self.directory, request.workspace, me.id, now)
             if me is SYSTEM:
                 actor = Actor(SYSTEM.id, admin=True)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from bot.ports import UnitOfWork
 from store.absences import SqlAbsences
 from store.claims import SqlFollowups
+from store.deliveries import SqlDeliveries
 from store.events import SqlEventLog
 from store.inline_sqlite import create_inline_engine
 from store.items import SqlItemRepository
@@ -61,6 +62,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.posts = SqlCardPosts(self._session)
         self.followups = SqlFollowups(self._session)
         self.stats = SqlStatistics(self._session)
+        self.deliveries = SqlDeliveries(self._session)
 
     @property
     def session(self) -> AsyncSession | InlineSession:

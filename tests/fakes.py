@@ -27,6 +27,7 @@ from bot.ports import (
     CardPosts,
     Claim,
     ConcurrentChange,
+    Deliveries,
     EventLog,
     Followups,
     ItemQuery,
@@ -50,6 +51,7 @@ class World:
     sent: set[int] = field(default_factory=set)
     posts: list[CardPost] = field(default_factory=list)
     followups: list[Claim] = field(default_factory=list)
+    deliveries: dict[str, datetime] = field(default_factory=dict)
 
 
 class FakeItems(ItemRepository):
@@ -313,6 +315,18 @@ class FakeCardPosts(CardPosts):
                 if (p.workspace, p.item, p.surface) == (workspace, item, surface)]
 
 
+class FakeDeliveries(Deliveries):
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def first_time(self, key: str, now: datetime, ttl: timedelta) -> bool:
+        expires = self.world.deliveries.get(key)
+        if expires is not None and expires > now:
+            return False
+        self.world.deliveries[key] = now + ttl
+        return True
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Works on a copy of the world; commit publishes it, anything else discards it."""
 
@@ -326,6 +340,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.posts = FakeCardPosts(self.work)
         self.followups = FakeFollowups(self.work)
         self.stats = FakeStatistics(self.work)
+        self.deliveries = FakeDeliveries(self.work)
 
     async def commit(self) -> None:
         self.shared.__dict__.update(copy.deepcopy(self.work).__dict__)

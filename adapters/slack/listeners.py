@@ -153,9 +153,12 @@ class SlackListeners:
 
     async def once(self, body: dict[str, Any],
                    next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
-        """Drop a delivery already handled: Slack's retries (X-Slack-Retry-Num), replays."""
+        """Drop a delivery already handled: Slack's retries (X-Slack-Retry-Num), replays.
+        A slash command is left to `on_command`, which has the core record its key in the
+        command's own transaction."""
         key = delivery_key(body)
-        if key is not None and not await self.dedup.first_time(key, SEEN_FOR):
+        if key is not None and not body.get("command") \
+                and not await self.dedup.first_time(key, SEEN_FOR):
             log.info("duplicate Slack delivery ignored (%s)", key.rsplit(":", 1)[0])
             return BoltResponse(status=200, body="")
         await next()
@@ -181,11 +184,12 @@ class SlackListeners:
 
     # --- running commands ---------------------------------------------------------------
 
-    async def run(self, workspace: str, user: str, command: Command) -> Reply:
+    async def run(self, workspace: str, user: str, command: Command,
+                  delivery: str = "") -> Reply:
         """One command through the core as this Slack user; any failure is a reply."""
         started = time.perf_counter()
         try:
-            reply = await self.core.handle(Request(workspace, user, SURFACE), command)
+            reply = await self.core.handle(Request(workspace, user, SURFACE, delivery), command)
         except Exception:
             log.exception("the core failed on a %s from Slack", type(command).__name__)
             reply = Reply(INTERNAL, ok=False)
@@ -198,7 +202,7 @@ class SlackListeners:
         return reply
 
     async def run_text(self, client: AsyncWebClient, workspace: str, user: str, text: str,
-                       channel: str = "") -> Reply:
+                       channel: str = "", delivery: str = "") -> Reply:
         """Command text as typed in Slack: mentions resolved, the people it names looked up."""
         try:
             text = mrkdwn.unescape(await self.mentions.rewrite(client, text))
@@ -211,7 +215,7 @@ class SlackListeners:
             return Reply(str(exc), ok=False)
         if isinstance(command, Create) and channel:
             command = replace(command, channel=channel)
-        return await self.run(workspace, user, command)
+        return await self.run(workspace, user, command, delivery)
 
     # --- /baton -------------------------------------------------------------------------
 
@@ -223,7 +227,12 @@ class SlackListeners:
             await ack(response_type="ephemeral", text=UNREADABLE)
             return
         reply = await self.run_text(client, self.workspace(context), slash.user_id, slash.text,
-                                    postable(slash.channel_id, slash.channel_name))
+                                    postable(slash.channel_id, slash.channel_name),
+                                    delivery_key(body) or "")
+        if reply.duplicate:
+            log.info("duplicate Slack delivery ignored (slack:command)")
+            await ack()
+            return
         pages = self.renderer().pages(reply.text, reply.cards)
         await ack(response_type="ephemeral", text=self.renderer().fallback(reply.text),
                   blocks=pages[0] or None)
