@@ -28,6 +28,7 @@ from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
 from store.session import InlineSession
 from store.stats import SqlStatistics
+from store.wal import WalCheckpointer
 from store.workspaces import WorkspaceHeads
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
@@ -50,8 +51,10 @@ class SqlUnitOfWork(UnitOfWork):
     any, and closes the session; leaving without `commit()` rolls everything back."""
 
     def __init__(self, session: AsyncSession | InlineSession,
-                 write_lock: asyncio.Lock | None = None) -> None:
+                 write_lock: asyncio.Lock | None = None,
+                 checkpoints: WalCheckpointer | None = None) -> None:
         self._session = session
+        self._checkpoints = checkpoints
         self._write_lock = write_lock
         self._holding = False
         heads = WorkspaceHeads(session)  # items and events share this transaction's locks
@@ -86,6 +89,8 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         await self._session.commit()
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
 
     async def rollback(self) -> None:
         await self._session.rollback()
@@ -111,11 +116,15 @@ class Database:
             if self.is_sqlite else create_async_engine(self.url, echo=echo)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._inline: Engine | None = None  # SQLite: the sync engine units of work run on
+        self._checkpoints: WalCheckpointer | None = None
         if self.is_sqlite:
             self._inline = create_engine(self.url.set(drivername="sqlite+pysqlite"),
-                                             echo=echo)
+                                         echo=echo)
             _tune_sqlite(self.engine.sync_engine)
-            _tune_sqlite(self._inline)
+            path = self.url.database or ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                self._checkpoints = WalCheckpointer(str(Path(path).expanduser()))
+            _tune_sqlite(self._inline, checkpoint_on_commit=self._checkpoints is None)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
 
@@ -127,7 +136,8 @@ class Database:
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; this method is the core's UnitOfWorkFactory."""
         if self._inline is not None:
-            return SqlUnitOfWork(InlineSession(self._inline), self._write_lock)
+            return SqlUnitOfWork(InlineSession(self._inline), self._write_lock,
+                                 self._checkpoints)
         return SqlUnitOfWork(self._sessions(), self._write_lock)
 
     async def ping(self) -> bool:
@@ -146,6 +156,8 @@ class Database:
         await self.engine.dispose()
         if self._inline is not None:
             self._inline.dispose()
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
 
     async def _optimize_sqlite(self, write_lock: asyncio.Lock) -> None:
         """Refresh the planner's statistics where SQLite thinks it worthwhile (cheap): without
@@ -176,17 +188,26 @@ def _make_parent_directory(url: URL) -> None:
         Path(name).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(engine: Engine) -> None:
-    """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them as we say."""
+def _tune_sqlite(engine: Engine, *, checkpoint_on_commit: bool = True) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them as we say.
+    Without `checkpoint_on_commit` a WalCheckpointer copies the log back instead."""
+    pragmas = SQLITE_PRAGMAS if checkpoint_on_commit else \
+        (*SQLITE_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own
         cursor = dbapi_connection.cursor()
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in pragmas:
             cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN IMMEDIATE"))
+        # Straight to the driver: this runs once per unit of work, and a statement through
+        # SQLAlchemy's execution machinery costs more than SQLite takes to begin.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN IMMEDIATE"))
+        finally:
+            cursor.close()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.events import GENESIS, EventDraft, verify
 from bot.items import Item, Kind
@@ -102,3 +105,24 @@ async def test_ping_says_when_the_database_cannot_be_reached(tmp_path: Path) -> 
     garbage.write_bytes(b"this is no SQLite file" * 100)
     async with Database(f"sqlite+aiosqlite:///{garbage}") as broken:
         assert not await broken.ping()
+
+
+async def test_units_of_work_leave_the_log_to_a_checkpoint_thread(sqlite_db: Database,
+                                                                  db_url: str) -> None:
+    """Commits never copy the write-ahead log back themselves (that syncs the file while the
+    event loop waits); every so many commits a checkpoint thread does."""
+    path = Path(db_url.split(":///", 1)[1])
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.stat().st_size
+    async with sqlite_db.unit_of_work() as uow:
+        settings = await uow.session.execute(text("PRAGMA wal_autocheckpoint"))
+        assert settings.scalar() == 0
+    for _ in range(39):
+        await create_item(sqlite_db)
+    assert path.stat().st_size == before, "a commit copied the log back"
+    await create_item(sqlite_db)  # the 40th: a checkpoint starts on a thread
+    async with asyncio.timeout(10):
+        while path.stat().st_size == before:
+            await asyncio.sleep(0.01)
+    assert path.stat().st_size > before
