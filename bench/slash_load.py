@@ -1,14 +1,15 @@
 """Load benchmark (not a test): signed `/baton handoff` slash commands against `baton serve`
 on SQLite, and the same load against a bare Bolt AsyncApp whose handler only acknowledges.
 
-    .venv/bin/python bench/slash_load.py [--requests 2000] [--concurrency 1,16,64]
+    .venv/bin/python bench/slash_load.py [--requests 2000] [--concurrency 1,16,64] [--rounds 3]
 
 Both servers run as subprocesses pinned to core 0 (`taskset -c 0`), each behind our own
 aiohttp route the way `baton serve` dispatches to Bolt, with `process_before_response=True`.
 The load generator runs here, pinned to core 1; a stand-in Slack Web API (auth.test,
 users.info, and whatever Baton delivers) runs as a third process, also on core 1. Everything
 listens on 127.0.0.1. Each level sends at most --requests requests for at most --seconds, after
-a warm-up, and prints requests per second, p50 and p99 for both servers and their ratios.
+a warm-up, in --rounds rounds with the two servers taking turns, and prints the medians of
+requests per second, p50 and p99 for both servers and their ratios.
 
 Target on the reference machine: at concurrency 16, Baton's throughput at least half the bare
 app's and its p99 under three times the bare app's.
@@ -30,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from urllib.parse import urlencode
 
 import aiohttp
@@ -246,21 +248,32 @@ async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
     expect = {"baton": "Created #", "bare": ""}
     for name, url in targets.items():  # warm up: auth.test, users.info, first writes
         await load(url, concurrency=4, requests=200, seconds=20, expect=expect[name])
-    print(f"{arguments.requests} signed `/baton handoff` requests per level and server "
-          f"(at most {arguments.seconds:.0f} s); servers on core {SERVER_CORE}, load on core "
+    print(f"{arguments.requests} signed `/baton handoff` requests per level, server and round "
+          f"(at most {arguments.seconds:.0f} s); {arguments.rounds} rounds, the two servers "
+          f"taking turns; medians over the rounds; servers on core {SERVER_CORE}, load on core "
           f"{LOAD_CORE}; Baton on SQLite")
-    print(f"{'conc':>4} {'server':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    print(f"{'conc':>4} {'server':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+          f"   req/s of each round")
     summary = []
     for level in levels:
-        results = {}
-        for name, url in targets.items():
-            result = await load(url, concurrency=level, requests=arguments.requests,
-                                seconds=arguments.seconds, expect=expect[name])
-            results[name] = result
-            print(f"{level:>4} {name:>6} {result.rate:>8.0f} {result.percentile(0.5):>8.2f} "
-                  f"{result.percentile(0.99):>8.2f} {result.errors:>6}")
-        summary.append((level, results["baton"].rate / results["bare"].rate,
-                        results["baton"].percentile(0.99) / results["bare"].percentile(0.99)))
+        rounds: dict[str, list[Result]] = {name: [] for name in targets}
+        for _ in range(arguments.rounds):
+            for name, url in targets.items():
+                rounds[name].append(await load(url, concurrency=level,
+                                                requests=arguments.requests,
+                                                seconds=arguments.seconds,
+                                                expect=expect[name]))
+        figures = {}
+        for name, results in rounds.items():
+            rate = median(r.rate for r in results)
+            p50 = median(r.percentile(0.5) for r in results)
+            p99 = median(r.percentile(0.99) for r in results)
+            figures[name] = (rate, p99)
+            each = " ".join(f"{r.rate:.0f}" for r in results)
+            print(f"{level:>4} {name:>6} {rate:>8.0f} {p50:>8.2f} {p99:>8.2f} "
+                  f"{sum(r.errors for r in results):>6}   {each}")
+        summary.append((level, figures["baton"][0] / figures["bare"][0],
+                        figures["baton"][1] / figures["bare"][1]))
     async with aiohttp.ClientSession() as http, \
             http.get(servers.mock.removesuffix("api/") + "stats") as response:
         calls = await response.json()
@@ -299,6 +312,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="per level and server")
     parser.add_argument("--seconds", type=float, default=60.0, help="per level and server")
     parser.add_argument("--concurrency", default="1,16,64")
+    parser.add_argument("--rounds", type=int, default=3, help="per level; medians are quoted")
     parser.add_argument("--mock-slack", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bare-bolt", nargs=2, help=argparse.SUPPRESS)
     return parser.parse_args()
