@@ -1,15 +1,16 @@
 """Load benchmark (not a test): signed `/baton handoff` slash commands against `baton serve`
-on SQLite, and the same load against a bare Bolt AsyncApp whose handler only acknowledges.
+on SQLite, and the same load against a bare Bolt AsyncApp whose handler only acknowledges
+(the target's yardstick) and against one that writes the command as one SQLite row first.
 
     .venv/bin/python bench/slash_load.py [--requests 2000] [--concurrency 1,16,64] [--rounds 3]
 
-Both servers run as subprocesses pinned to core 0 (`taskset -c 0`), each behind our own
+The servers run as subprocesses pinned to core 0 (`taskset -c 0`), each behind our own
 aiohttp route the way `baton serve` dispatches to Bolt, with `process_before_response=True`.
 The load generator runs here, pinned to core 1; a stand-in Slack Web API (auth.test,
 users.info, and whatever Baton delivers) runs as a third process, also on core 1. Everything
 listens on 127.0.0.1. Each level sends at most --requests requests for at most --seconds, after
-a warm-up, in --rounds rounds with the two servers taking turns, and prints the medians of
-requests per second, p50 and p99 for both servers and their ratios.
+a warm-up, in --rounds rounds with the servers taking turns, and prints the medians of
+requests per second, p50 and p99 for each server and the ratios.
 
 Target on the reference machine: at concurrency 16, Baton's throughput at least half the bare
 app's and its p99 under three times the bare app's.
@@ -87,17 +88,31 @@ async def serve_mock(port: int) -> None:
     await _run(app, port)
 
 
-async def serve_bare_bolt(port: int, api_url: str) -> None:
-    """Bolt at its fastest: process_before_response, a handler that only acknowledges."""
+async def serve_bare_bolt(port: int, api_url: str, database: str = "") -> None:
+    """Bolt at its fastest: process_before_response, a handler that only acknowledges; with
+    `database`, one that first writes the command's text as one row in a SQLite file (WAL,
+    synchronous=NORMAL, sqlite3 on the loop's thread) and commits: the least durable work."""
+    import sqlite3
+
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
     bolt = AsyncApp(signing_secret=SECRET, process_before_response=True,
                     client=AsyncWebClient(token=TOKEN, base_url=api_url))
+    db = sqlite3.connect(database or ":memory:", isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+        db.execute(f"PRAGMA {pragma}")
+    db.execute("CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, text TEXT)")
 
     @bolt.command("/baton")
-    async def only_ack(ack: object) -> None:
+    async def only_ack(ack: object, body: dict[str, str]) -> None:
+        if database:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("INSERT INTO commands (text) VALUES (?)", (body["text"],))
+            db.execute("COMMIT")
+            await ack(f"Stored {row.lastrowid}")  # type: ignore[operator]
+            return
         await ack()  # type: ignore[operator]
 
     async def events(request: web.Request) -> web.Response:
@@ -209,13 +224,15 @@ class Servers:
     mock: str  # the Web API's base URL
     baton: str
     bare: str
+    bare_db: str
     processes: tuple[subprocess.Popen[bytes], ...]
 
 
 def launch(work: Path) -> Servers:
     """The stand-in Web API (core 1), `baton serve` and the bare Bolt app (core 0)."""
     (work / "baton.yaml").write_text(CONFIG)
-    mock_port, baton_port, bare_port = free_port(), free_port(), free_port()
+    mock_port, baton_port, bare_port, db_port = free_port(), free_port(), free_port(), \
+        free_port()
     api_url = f"http://127.0.0.1:{mock_port}/api/"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BATON_DATABASE_URL":
            f"sqlite+aiosqlite:///{work / 'baton.db'}", "BATON_CONFIG": str(work / "baton.yaml"),
@@ -233,23 +250,27 @@ def launch(work: Path) -> Servers:
                          cwd=work, stdout=subprocess.DEVNULL),
         subprocess.Popen(pinned(SERVER_CORE, python, script, "--bare-bolt", str(bare_port),
                                 api_url), env=env),
+        subprocess.Popen(pinned(SERVER_CORE, python, script, "--bare-bolt", str(db_port),
+                                api_url, str(work / "bare.db")), env=env),
     )
     return Servers(api_url, f"http://127.0.0.1:{baton_port}",
-                   f"http://127.0.0.1:{bare_port}", processes)
+                   f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{db_port}", processes)
 
 
 async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
     levels = [int(c) for c in arguments.concurrency.split(",")]
-    mock, baton, bare = servers.processes
+    mock, baton, bare, bare_db = servers.processes
     await wait_until_up(servers.mock + "api.test", mock)
     await wait_until_up(servers.baton + "/readyz", baton)
     await wait_until_up(servers.bare + "/slack/events", bare)
-    targets = {"baton": servers.baton + "/slack/events", "bare": servers.bare + "/slack/events"}
-    expect = {"baton": "Created #", "bare": ""}
+    await wait_until_up(servers.bare_db + "/slack/events", bare_db)
+    targets = {"baton": servers.baton + "/slack/events", "bare": servers.bare + "/slack/events",
+               "bare+db": servers.bare_db + "/slack/events"}
+    expect = {"baton": "Created #", "bare": "", "bare+db": "Stored "}
     for name, url in targets.items():  # warm up: auth.test, users.info, first writes
         await load(url, concurrency=4, requests=200, seconds=20, expect=expect[name])
     print(f"{arguments.requests} signed `/baton handoff` requests per level, server and round "
-          f"(at most {arguments.seconds:.0f} s); {arguments.rounds} rounds, the two servers "
+          f"(at most {arguments.seconds:.0f} s); {arguments.rounds} rounds, the servers "
           f"taking turns; medians over the rounds; servers on core {SERVER_CORE}, load on core "
           f"{LOAD_CORE}; Baton on SQLite")
     print(f"{'conc':>4} {'server':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
@@ -273,19 +294,22 @@ async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
             print(f"{level:>4} {name:>6} {rate:>8.0f} {p50:>8.2f} {p99:>8.2f} "
                   f"{sum(r.errors for r in results):>6}   {each}")
         summary.append((level, figures["baton"][0] / figures["bare"][0],
-                        figures["baton"][1] / figures["bare"][1]))
+                        figures["baton"][1] / figures["bare"][1],
+                        figures["baton"][0] / figures["bare+db"][0],
+                        figures["baton"][1] / figures["bare+db"][1]))
     async with aiohttp.ClientSession() as http, \
             http.get(servers.mock.removesuffix("api/") + "stats") as response:
         calls = await response.json()
     print("Web API calls the stand-in Slack received (Baton's outbox deliveries among them): "
           + ", ".join(f"{method} {count}" for method, count in sorted(calls.items())))
-    print("ratios (Baton / bare Bolt):")
-    for level, rate, p99 in summary:
+    print("ratios (Baton / bare Bolt; Baton / bare Bolt writing one row):")
+    for level, rate, p99, db_rate, db_p99 in summary:
         verdict = ""
         if level == 16:
             met = rate >= 0.5 and p99 < 3
             verdict = f"  target (>=0.50, <3.0): {'met' if met else 'MISSED'}"
-        print(f"{level:>4}  throughput {rate:.2f}  p99 {p99:.2f}{verdict}")
+        print(f"{level:>4}  throughput {rate:.2f}  p99 {p99:.2f};  throughput {db_rate:.2f}  "
+              f"p99 {db_p99:.2f}{verdict}")
 
 
 def main(arguments: argparse.Namespace) -> int:
@@ -314,7 +338,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--rounds", type=int, default=3, help="per level; medians are quoted")
     parser.add_argument("--mock-slack", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--bare-bolt", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-bolt", nargs="+", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -323,6 +347,6 @@ if __name__ == "__main__":
     if args.mock_slack:
         asyncio.run(serve_mock(args.mock_slack))
     elif args.bare_bolt:
-        asyncio.run(serve_bare_bolt(int(args.bare_bolt[0]), args.bare_bolt[1]))
+        asyncio.run(serve_bare_bolt(int(args.bare_bolt[0]), *args.bare_bolt[1:]))
     else:
         raise SystemExit(main(args))

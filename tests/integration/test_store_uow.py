@@ -126,3 +126,35 @@ async def test_units_of_work_leave_the_log_to_a_checkpoint_thread(sqlite_db: Dat
         while path.stat().st_size == before:
             await asyncio.sleep(0.01)
     assert path.stat().st_size > before
+
+
+async def test_sqlite_transactions_run_without_yielding_to_the_event_loop(
+        sqlite_db: Database) -> None:
+    """A unit of work holds SQLite's one write lock from BEGIN to COMMIT; if it yielded between
+    statements, every other request's work would run inside that window (store.session)."""
+    turns, stop = 0, False
+
+    async def spin() -> None:
+        nonlocal turns
+        while not stop:
+            turns += 1
+            await asyncio.sleep(0)
+
+    spinner = asyncio.create_task(spin())
+    await asyncio.sleep(0)
+    before = turns
+    await create_item(sqlite_db)
+    during_unit = turns - before
+    conn = await sqlite_db.engine.connect()
+    try:
+        before = turns
+        async with conn.begin():  # SQLAlchemy closes connections in a task: left out
+            for _ in range(5):
+                await conn.execute(text("SELECT count(*) FROM items"))
+        during_engine = turns - before
+    finally:
+        await conn.close()
+    stop = True
+    await spinner
+    assert turns > 0, "the spinner should have run"
+    assert (during_unit, during_engine) == (0, 0)
