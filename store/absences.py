@@ -26,6 +26,9 @@ class SqlAbsences(Absences):
         self._session = session
         self._read: dict[str, dict[str, Absence]] = {}
 
+    def forget(self) -> None:
+        self._read.clear()
+
     async def _of(self, workspace: str) -> dict[str, Absence]:
         found = self._read.get(workspace)
         if found is None:

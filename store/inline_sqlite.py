@@ -16,7 +16,7 @@ are serialised by `Database`'s lock, so `BEGIN IMMEDIATE` only ever waits for an
 SQLAlchemy's aiosqlite dialect drives the connection, unchanged; what changes is the queue
 aiosqlite (and that dialect) put each call on: it runs the call instead of sending it to a
 thread. That queue is a private part of aiosqlite, hence the pinned minor version and the test
-in tests/integration/test_inline_sqlite.py.
+in tests/integration/test_store_uow.py that a transaction never yields to the loop.
 """
 
 from __future__ import annotations

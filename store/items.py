@@ -25,7 +25,7 @@ from bot.ports import ConcurrentChange, ItemQuery, ItemRepository
 from store.session import SqlSession
 from store.sql import dialect_of
 from store.tables import ApproverRow, Base, DecisionRow, ItemRow
-from store.workspaces import WorkspaceHeads, lock_workspace
+from store.workspaces import WorkspaceHeads
 
 _items = ItemRow.__table__
 _approvers = ApproverRow.__table__
@@ -99,7 +99,7 @@ class SqlItemRepository(ItemRepository):
             ItemRow.workspace == workspace, ItemRow.next_followup_at <= now,
         ).order_by(ItemRow.next_followup_at).limit(limit)  # the index's own order: no sort
         if dialect_of(self._session) == "postgresql":
-            await lock_workspace(self._session, workspace)
+            await self._heads.lock(workspace)
             due = due.with_for_update(skip_locked=True)
         return await self._load(due)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,11 +58,12 @@ class SqlUnitOfWork(UnitOfWork):
         self._checkpoints = checkpoints
         self._write_lock = write_lock
         self._holding = False
-        heads = WorkspaceHeads(session)  # items and events share this transaction's locks
-        self.items = SqlItemRepository(session, heads)
-        self.events = SqlEventLog(session, heads)
+        self._heads = WorkspaceHeads(session)  # items and events share this transaction's
+        self.items = SqlItemRepository(session, self._heads)
+        self.events = SqlEventLog(session, self._heads)
         self.outbox = SqlOutbox(self._session)
-        self.absences = SqlAbsences(self._session)
+        self._absences = SqlAbsences(self._session)
+        self.absences = self._absences
         self.posts = SqlCardPosts(self._session)
         self.followups = SqlFollowups(self._session)
         self.stats = SqlStatistics(self._session)
@@ -89,11 +91,18 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         await self._session.commit()
+        self._forget()
         if self._checkpoints is not None:
             self._checkpoints.committed()
 
     async def rollback(self) -> None:
         await self._session.rollback()
+        self._forget()
+
+    def _forget(self) -> None:
+        """What was read under this transaction's locks is not to be trusted after it."""
+        self._heads.forget()
+        self._absences.forget()
 
 
 class Database:
@@ -111,6 +120,9 @@ class Database:
         self.url = _async_driver(make_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
+            if (self.url.database or ":memory:") == ":memory:":
+                raise ValueError("Baton keeps SQLite data in a file; an in-memory database "
+                                 "would be a different one for each connection")
             _make_parent_directory(self.url)
         self.engine: AsyncEngine = create_inline_engine(self.url, echo=echo) \
             if self.is_sqlite else create_async_engine(self.url, echo=echo)
@@ -120,7 +132,10 @@ class Database:
         if self.is_sqlite:
             self._inline = create_engine(self.url.set(drivername="sqlite+pysqlite"),
                                          echo=echo)
-            _tune_sqlite(self.engine.sync_engine)
+            # Deferred: the async engine's readers (Slack's installation store among them)
+            # must not hold the write lock while SQLAlchemy closes their connection in a task
+            # of its own; its writers commit without yielding, so none can interleave.
+            _tune_sqlite(self.engine.sync_engine, begin="BEGIN")
             path = self.url.database or ""
             if path and path != ":memory:" and not path.startswith("file:"):
                 self._checkpoints = WalCheckpointer(str(Path(path).expanduser()))
@@ -151,13 +166,15 @@ class Database:
         return True
 
     async def dispose(self) -> None:
-        if self._write_lock is not None:
-            await self._optimize_sqlite(self._write_lock)
-        await self.engine.dispose()
-        if self._inline is not None:
-            self._inline.dispose()
-        if self._checkpoints is not None:
-            await self._checkpoints.close()
+        try:
+            if self._write_lock is not None:
+                await self._optimize_sqlite(self._write_lock)
+        finally:
+            await self.engine.dispose()
+            if self._inline is not None:
+                self._inline.dispose()
+            if self._checkpoints is not None:
+                await self._checkpoints.close()
 
     async def _optimize_sqlite(self, write_lock: asyncio.Lock) -> None:
         """Refresh the planner's statistics where SQLite thinks it worthwhile (cheap): without
@@ -165,7 +182,7 @@ class Database:
         try:
             async with write_lock, self.engine.begin() as conn:
                 await conn.exec_driver_sql("PRAGMA optimize")
-        except SQLAlchemyError:
+        except (SQLAlchemyError, sqlite3.Error):
             pass  # an optimisation only; never a reason for shutdown to fail
 
     async def __aenter__(self) -> Database:
@@ -188,9 +205,11 @@ def _make_parent_directory(url: URL) -> None:
         Path(name).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(engine: Engine, *, checkpoint_on_commit: bool = True) -> None:
-    """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them as we say.
-    Without `checkpoint_on_commit` a WalCheckpointer copies the log back instead."""
+def _tune_sqlite(engine: Engine, *, begin: str = "BEGIN IMMEDIATE",
+                 checkpoint_on_commit: bool = True) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them as we say
+    (`begin`, unless a connection's SQLITE_BEGIN option says otherwise). Without
+    `checkpoint_on_commit` a WalCheckpointer copies the log back instead."""
     pragmas = SQLITE_PRAGMAS if checkpoint_on_commit else \
         (*SQLITE_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
 
@@ -206,8 +225,11 @@ def _tune_sqlite(engine: Engine, *, checkpoint_on_commit: bool = True) -> None:
     def _on_begin(conn: Connection) -> None:
         # Straight to the driver: this runs once per unit of work, and a statement through
         # SQLAlchemy's execution machinery costs more than SQLite takes to begin.
+        statement = conn.get_execution_options().get(SQLITE_BEGIN, begin)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN IMMEDIATE"))
+            cursor.execute(statement)
+        except sqlite3.Error as err:  # as SQLAlchemy would have raised it
+            raise OperationalError(statement, None, err) from err
         finally:
             cursor.close()

@@ -24,11 +24,13 @@ class WalCheckpointer:
         self._since = 0
         self._running: asyncio.Future[None] | None = None
         self._connection: sqlite3.Connection | None = None
+        self._closed = False
 
     def committed(self) -> None:
         """One more transaction in the log; start a checkpoint when enough have gathered."""
         self._since += 1
-        if self._since >= self._every and (self._running is None or self._running.done()):
+        idle = self._running is None or self._running.done()
+        if not self._closed and idle and self._since >= self._every:
             self._since = 0
             self._running = asyncio.ensure_future(asyncio.to_thread(self._checkpoint))
 
@@ -43,6 +45,7 @@ class WalCheckpointer:
 
     async def close(self) -> None:
         """Wait for a checkpoint under way, then copy back whatever is left."""
+        self._closed = True
         if self._running is not None:
             await self._running
         await asyncio.to_thread(self._checkpoint)

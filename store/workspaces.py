@@ -60,6 +60,9 @@ class WorkspaceHeads:
                                                                         workspace))
         return head
 
+    def forget(self) -> None:
+        self._locked.clear()
+
     async def take_number(self, workspace: str) -> int:
         head = await self.lock(workspace)
         number = head.next_number

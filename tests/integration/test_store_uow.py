@@ -163,3 +163,38 @@ async def test_sqlite_transactions_run_without_yielding_to_the_event_loop(
     await spinner
     assert turns > 0, "the spinner should have run"
     assert (during_unit, during_engine) == (0, 0)
+
+
+async def test_what_a_transaction_read_under_its_locks_is_forgotten_at_rollback(
+        db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        first = await uow.items.allocate_number("T9")
+        await uow.rollback()
+        again = await uow.items.allocate_number("T9")
+        await uow.commit()
+    assert (first, again) == (1, 1)
+
+
+async def test_absences_read_once_still_see_this_transactions_own_changes(
+        db: Database) -> None:
+    from bot.items import Absence
+    async with db.unit_of_work() as uow:
+        assert await uow.absences.get("T1", "bob") is None
+        await uow.absences.put(Absence("T1", "bob", T0, None, "carol"))
+        assert [a.person for a in await uow.absences.delegating_to("T1", "carol")] == ["bob"]
+        await uow.absences.remove("T1", "bob")
+        assert await uow.absences.get("T1", "bob") is None
+        assert await uow.absences.delegating_to("T1", "carol") == []
+        await uow.commit()
+
+
+async def test_a_reader_on_the_async_engine_does_not_hold_up_a_unit_of_work(
+        sqlite_db: Database) -> None:
+    """Slack's installation store reads through `engine` and SQLAlchemy closes that connection
+    in a task of its own: the read must not have taken the write lock meanwhile."""
+    conn = await sqlite_db.engine.connect()
+    try:
+        await conn.execute(text("SELECT count(*) FROM items"))  # a transaction is open
+        assert await create_item(sqlite_db) == 1
+    finally:
+        await conn.close()

@@ -101,11 +101,28 @@ async def test_with_redis_configured_retries_are_remembered_there(tmp_path: Path
                                                                    mock: MockSlack) -> None:
     server = await start_server(tmp_path, mock, redis_url=REDIS)
     try:
-        body = server.slash_body("exception Once, through Redis")
+        mention = {"type": "app_mention", "user": "U0BOB", "channel": "C0PLATFORM",
+                   "text": "<@UBATONBOT> exception Once, through Redis",
+                   "ts": "1700000400.000100", "event_ts": "1700000400.000100"}
+        first = await server.event(mention, sample="events.app_mention.json",
+                                   event_id="Ev0REDIS")
+        retry = await server.event(mention, sample="events.app_mention.json",
+                                   event_id="Ev0REDIS", headers={
+                                       "X-Slack-Retry-Num": "1",
+                                       "X-Slack-Retry-Reason": "http_timeout"})
+        assert (first.status, retry.status) == (200, 200)
+        await server.mock.wait_for("chat.postEphemeral")
+        await server.settle()
+        assert await server.count("items") == 1
+        assert await server.count("seen_keys") == 0  # the event id is remembered in Redis
+
+        # A slash command's key is kept with what the command did, in its own transaction.
+        body = server.slash_body("exception Once, with its key")
         headers = sign(body)
-        first = await server.post(body, signed=False, headers=headers)
+        first_command = await server.post(body, signed=False, headers=headers)
         again = await server.post(body, signed=False, headers=headers)
-        assert (first.json()["text"], again.text) == ("Created #1.", "")
-        assert await server.count("seen_keys") == 0  # remembered in Redis, not the database
+        assert (first_command.json()["text"], again.text) == ("Created #2.", "")
+        assert await server.count("items") == 2
+        assert await server.count("seen_keys") == 1
     finally:
         await stop_server(server)
