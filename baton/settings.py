@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.config import DEFAULT_PATH, ConfigError
 
@@ -87,6 +89,23 @@ class Settings(BaseSettings):
     def _attempts(cls, value: int) -> int:
         if not 1 <= value <= 100:
             raise PydanticCustomError("range", "a whole number from 1 to 100")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise PydanticCustomError(
+                "url", "a database URL (sqlite:///baton.db or postgresql://…)") from None
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise PydanticCustomError(
+                "url", "a SQLite or PostgreSQL URL (sqlite:///baton.db or postgresql://…)")
+        if backend == "sqlite" and (url.database or ":memory:") == ":memory:":
+            raise PydanticCustomError(
+                "url", "a SQLite file (sqlite:///baton.db), not an in-memory database")
         return value
 
     @field_validator("sweep_seconds")

@@ -89,6 +89,21 @@ def test_port_out_of_range(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("baton.db", "a database URL (sqlite:///baton.db or postgresql://…)"),
+    ("mysql://db/baton", "a SQLite or PostgreSQL URL (sqlite:///baton.db or postgresql://…)"),
+    ("sqlite://", "a SQLite file (sqlite:///baton.db), not an in-memory database"),
+    ("sqlite+aiosqlite:///:memory:",
+     "a SQLite file (sqlite:///baton.db), not an in-memory database"),
+])
+def test_a_database_url_baton_cannot_use_is_named(monkeypatch: pytest.MonkeyPatch, url: str,
+                                                  expected: str) -> None:
+    monkeypatch.setenv("BATON_DATABASE_URL", url)
+    with pytest.raises(SettingsError) as caught:
+        Settings()
+    assert str(caught.value) == f"BATON_DATABASE_URL: expected {expected}, got {url!r}"
+
+
 def test_each_bad_variable_gets_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATON_LOG_LEVEL", "chatty")
     monkeypatch.setenv("BATON_TEAMS_LOCAL", "maybe")
