@@ -67,24 +67,9 @@ class InlineSession:
             self._connection = self._engine.connect()
         return self._connection
 
-    @overload
-    async def execute(self, statement: TypedReturnsRows[*_Ts],
-                      params: Any = None) -> Result[*_Ts]: ...
-
-    @overload
-    async def execute(self, statement: Executable,
-                      params: Any = None) -> Result[*tuple[Any, ...]]: ...
-
     async def execute(self, statement: Executable,
                       params: Any = None) -> Result[*tuple[Any, ...]]:
         return self.connection.execute(statement, params)
-
-    @overload
-    async def scalars(self, statement: TypedReturnsRows[_T],
-                      params: Any = None) -> ScalarResult[_T]: ...
-
-    @overload
-    async def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]: ...
 
     async def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]:
         return self.connection.scalars(statement, params)
