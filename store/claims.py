@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.dialects import postgresql, sqlite
-
 from bot.ports import Claim, Followups
 from store.session import SqlSession
-from store.sql import dialect_of
+from store.sql import dialect_of, insert_ignoring
 from store.tables import Base, FollowupRow
 
 _followups = Base.metadata.tables[FollowupRow.__tablename__]
 _KEY = ["workspace", "item", "target", "step"]
 # Built once per dialect and run with bound parameters: the sweep claims every rung it climbs.
-_CLAIM: dict[str, Any] = {
-    "postgresql": postgresql.insert(_followups).on_conflict_do_nothing(index_elements=_KEY)
-    .returning(_followups.c.id),
-    "sqlite": sqlite.insert(_followups).on_conflict_do_nothing(index_elements=_KEY)
-    .returning(_followups.c.id),
-}
+_CLAIM = insert_ignoring(_followups, _KEY, returning=_followups.c.id)
 
 
 class SqlFollowups(Followups):

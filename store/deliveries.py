@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.ports import Deliveries
 from store.session import SqlSession
-from store.sql import dialect_of
+from store.sql import dialect_of, insert_ignoring
 from store.tables import Base, SeenKeyRow
 
 _seen = Base.metadata.tables[SeenKeyRow.__tablename__]
 # Built once per dialect, run with bound parameters: commands from Slack record one each.
-_RECORD: dict[str, Any] = {
-    "postgresql": postgresql.insert(_seen).on_conflict_do_nothing(index_elements=["key"])
-    .returning(_seen.c.key),
-    "sqlite": sqlite.insert(_seen).on_conflict_do_nothing(index_elements=["key"])
-    .returning(_seen.c.key),
-}
+_RECORD = insert_ignoring(_seen, ["key"], returning=_seen.c.key)
 # A key seen before is taken over only if that sighting has expired.
 _RENEW = update(_seen).where(_seen.c.key == bindparam("k"),
                              _seen.c.expires_at <= bindparam("now")) \

@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.messages import Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
 from store.session import SqlSession
-from store.sql import dialect_of, plain_json
+from store.sql import dialect_of, insert_ignoring, plain_json
 from store.tables import Base, OutboxRow
 
 PENDING, SENT, PARKED = "pending", "sent", "parked"
@@ -21,12 +20,7 @@ LEASE = timedelta(minutes=5)
 
 _outbox = OutboxRow.__table__
 # Built once per dialect, run with bound parameters: every command queues several messages.
-_table = Base.metadata.tables[OutboxRow.__tablename__]
-_PUT: dict[str, Any] = {
-    "postgresql": postgresql.insert(_table).on_conflict_do_nothing(
-        index_elements=["workspace", "key"]),
-    "sqlite": sqlite.insert(_table).on_conflict_do_nothing(index_elements=["workspace", "key"]),
-}
+_PUT = insert_ignoring(Base.metadata.tables[OutboxRow.__tablename__], ["workspace", "key"])
 
 
 class SqlOutbox(Outbox):

@@ -6,10 +6,12 @@ from sqlalchemy import select
 
 from bot.ports import CardPost, CardPosts
 from store.session import SqlSession
-from store.sql import upsert_insert
-from store.tables import CardPostRow
+from store.sql import dialect_of, insert_ignoring
+from store.tables import Base, CardPostRow
 
 _posts = CardPostRow.__table__  # rows, not ORM objects: every session here is Core-only
+_ADD = insert_ignoring(Base.metadata.tables[CardPostRow.__tablename__],
+                       ["workspace", "item", "surface", "channel", "ref"])
 
 
 class SqlCardPosts(CardPosts):
@@ -17,11 +19,9 @@ class SqlCardPosts(CardPosts):
         self._session = session
 
     async def add(self, post: CardPost) -> None:
-        await self._session.execute(upsert_insert(self._session, CardPostRow).values(
-            workspace=post.workspace, item=post.item, surface=post.surface,
-            channel=post.channel, ref=post.ref,
-        ).on_conflict_do_nothing(
-            index_elements=["workspace", "item", "surface", "channel", "ref"]))
+        await self._session.execute(_ADD[dialect_of(self._session)], {
+            "workspace": post.workspace, "item": post.item, "surface": post.surface,
+            "channel": post.channel, "ref": post.ref})
 
     async def of_item(self, workspace: str, item: int, surface: str) -> list[CardPost]:
         rows = await self._session.execute(select(_posts).where(

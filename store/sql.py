@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,6 +25,19 @@ def upsert_insert(session: SqlSession,
     if name == "sqlite":
         return sqlite.insert(table)
     raise ValueError(f"Baton stores data in SQLite or PostgreSQL, not {name}")
+
+
+def insert_ignoring(table: Table, key: list[str],
+                    returning: ColumnElement[Any] | None = None) -> dict[str, Any]:
+    """INSERT … ON CONFLICT (`key`) DO NOTHING, built once for each dialect, to be run with
+    bound parameters as `statements[dialect_of(session)]`. With `returning`, a row comes back
+    only when this insert wrote one."""
+    statements: dict[str, Any] = {}
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite)):
+        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=key)
+        statements[name] = statement.returning(returning) if returning is not None \
+            else statement
+    return statements
 
 
 def plain_json(value: dict[str, Any]) -> dict[str, Any]:

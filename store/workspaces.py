@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select, update
 
 from bot.events import GENESIS
 from store.session import SqlSession
-from store.sql import upsert_insert
+from store.sql import dialect_of, insert_ignoring
 from store.tables import Base, WorkspaceRow
 
 _workspaces = Base.metadata.tables[WorkspaceRow.__tablename__]
@@ -17,24 +17,9 @@ _LOCK = select(_workspaces.c.next_number, _workspaces.c.last_seq, _workspaces.c.
 # Built once, run with bound parameters: every command moves one of these on.
 _SET_NUMBER = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
     .values(next_number=bindparam("number"))
+_CREATE = insert_ignoring(_workspaces, ["id"])
 _SET_CHAIN = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
     .values(last_seq=bindparam("seq"), last_hash=bindparam("hash_"))
-
-
-async def lock_workspace(session: SqlSession, workspace: str) -> tuple[int, int, str]:
-    """Lock the workspace's row until the transaction ends, creating it on first use.
-
-    Returns (next_number, last_seq, last_hash). The row lock serializes number allocation and
-    event appends per workspace on PostgreSQL; on SQLite the write transaction already does.
-    """
-    row = (await session.execute(_LOCK, {"ws": workspace})).one_or_none()
-    if row is None:
-        # Two first writers may race here: the loser's insert does nothing, then both lock.
-        await session.execute(upsert_insert(session, WorkspaceRow).values(
-            id=workspace, next_number=1, last_seq=0, last_hash=GENESIS,
-        ).on_conflict_do_nothing(index_elements=["id"]))
-        row = (await session.execute(_LOCK, {"ws": workspace})).one()
-    return row.next_number, row.last_seq, row.last_hash
 
 
 @dataclass
@@ -54,10 +39,20 @@ class WorkspaceHeads:
         self._locked: dict[str, Head] = {}
 
     async def lock(self, workspace: str) -> Head:
+        """The workspace's row, locked until the transaction ends and created on first use.
+        The row lock serializes number allocation and event appends per workspace on
+        PostgreSQL; on SQLite the write transaction already does."""
         head = self._locked.get(workspace)
         if head is None:
-            head = self._locked[workspace] = Head(*await lock_workspace(self._session,
-                                                                        workspace))
+            row = (await self._session.execute(_LOCK, {"ws": workspace})).one_or_none()
+            if row is None:
+                # Two first writers may race here: the loser's insert does nothing, then
+                # both lock.
+                await self._session.execute(_CREATE[dialect_of(self._session)], {
+                    "id": workspace, "next_number": 1, "last_seq": 0, "last_hash": GENESIS})
+                row = (await self._session.execute(_LOCK, {"ws": workspace})).one()
+            head = Head(row.next_number, row.last_seq, row.last_hash)
+            self._locked[workspace] = head
         return head
 
     def forget(self) -> None:
