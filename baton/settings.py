@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config import DEFAULT_PATH, ConfigError
+from store.uow import sqlite_in_memory
 
 Surface = Literal["slack", "teams", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
         if backend not in ("sqlite", "postgresql"):
             raise PydanticCustomError(
                 "url", "a SQLite or PostgreSQL URL (sqlite:///baton.db or postgresql://…)")
-        if backend == "sqlite" and (url.database or ":memory:") == ":memory:":
+        if backend == "sqlite" and sqlite_in_memory(url):
             raise PydanticCustomError(
                 "url", "a SQLite file (sqlite:///baton.db), not an in-memory database")
         return value

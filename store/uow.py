@@ -119,11 +119,14 @@ class Database:
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False) -> None:
         self.url = _async_driver(make_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        file: Path | None = None
         if self.is_sqlite:
-            if (self.url.database or ":memory:") == ":memory:":
+            if sqlite_in_memory(self.url):
                 raise ValueError("Baton keeps SQLite data in a file; an in-memory database "
                                  "would be a different one for each connection")
-            _make_parent_directory(self.url)
+            file = _sqlite_file(self.url)
+            if file is not None:
+                file.parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_inline_engine(self.url, echo=echo) \
             if self.is_sqlite else create_async_engine(self.url, echo=echo)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -136,9 +139,8 @@ class Database:
             # must not hold the write lock while SQLAlchemy closes their connection in a task
             # of its own; its writers commit without yielding, so none can interleave.
             _tune_sqlite(self.engine.sync_engine, begin="BEGIN")
-            path = self.url.database or ""
-            if path and path != ":memory:" and not path.startswith("file:"):
-                self._checkpoints = WalCheckpointer(str(Path(path).expanduser()))
+            if file is not None:
+                self._checkpoints = WalCheckpointer(str(file))
             _tune_sqlite(self._inline, checkpoint_on_commit=self._checkpoints is None)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
@@ -199,10 +201,15 @@ def _async_driver(url: URL) -> URL:
     return url.set(drivername=default.get(url.drivername, url.drivername))
 
 
-def _make_parent_directory(url: URL) -> None:
-    name = url.database
-    if name and name != ":memory:" and not name.startswith("file:"):
-        Path(name).expanduser().parent.mkdir(parents=True, exist_ok=True)
+def sqlite_in_memory(url: URL) -> bool:
+    """Whether a SQLite URL names no file (`sqlite://`, `sqlite:///:memory:`)."""
+    return (url.database or ":memory:") == ":memory:"
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names, unless it is a `file:` URI (SQLite reads those itself)."""
+    name = url.database or ""
+    return None if name.startswith("file:") else Path(name).expanduser()
 
 
 def _tune_sqlite(engine: Engine, *, begin: str = "BEGIN IMMEDIATE",

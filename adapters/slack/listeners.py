@@ -59,14 +59,13 @@ from bot.grammar import UsageError, parse
 from bot.items import Kind
 from bot.ports import Deduplicator
 from bot.rules import NEEDS_REASON, Verb
-from bot.service import Baton, Reply
+from bot.service import DELIVERY_REMEMBERED, Baton, Reply
 
 log = logging.getLogger(__name__)
 
 Observe = Callable[[str, float], None]
 EventWork = Callable[[dict[str, Any], AsyncBoltContext], Coroutine[Any, Any, None]]
 SURFACE = "slack"
-SEEN_FOR = timedelta(hours=1)  # Slack retries an event for minutes, not hours
 TRACKED_FOR = timedelta(days=30)  # a message reacted to twice raises one exception
 INTERNAL = "Baton could not do that just now (an internal error); nothing was changed."
 UNREADABLE = "Baton could not read that request from Slack; nothing was changed."
@@ -158,7 +157,7 @@ class SlackListeners:
         command's own transaction."""
         key = delivery_key(body)
         if key is not None and not body.get("command") \
-                and not await self.dedup.first_time(key, SEEN_FOR):
+                and not await self.dedup.first_time(key, DELIVERY_REMEMBERED):
             log.info("duplicate Slack delivery ignored (%s)", key.rsplit(":", 1)[0])
             return BoltResponse(status=200, body="")
         await next()
