@@ -22,6 +22,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
+from store.prepared import Plans, is_prepared
+
 _Ts = TypeVarTuple("_Ts")
 _T = TypeVar("_T")
 
@@ -57,8 +59,9 @@ class InlineSession:
     repositories send Core statements only, so the ORM Session's bookkeeping (a third of a
     small statement's cost) is left out."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, plans: Plans | None = None) -> None:
         self._engine = engine
+        self._plans = plans  # statements marked `prepared` go by these, straight to sqlite3
         self._connection: Connection | None = None
 
     @property
@@ -69,7 +72,20 @@ class InlineSession:
 
     async def execute(self, statement: Executable,
                       params: Any = None) -> Result[*tuple[Any, ...]]:
+        if self._plans is not None and is_prepared(statement) and self._direct():
+            plan = self._plans.plan(statement, params)
+            if plan is not None:
+                connection = self.connection
+                if not connection.in_transaction():
+                    connection.begin()  # BEGIN as the engine's listener says
+                return plan.run(connection.connection.dbapi_connection, params or {},
+                                self._plans.error)
         return self.connection.execute(statement, params)
+
+    def _direct(self) -> bool:
+        """Whether a statement may skip the engine: nothing would see it pass (echo, cursor
+        listeners such as the query-plan tests')."""
+        return not self._engine.echo and not self._engine.dispatch.before_cursor_execute
 
     async def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]:
         return self.connection.scalars(statement, params)

@@ -27,6 +27,7 @@ from store.inline_sqlite import create_inline_engine
 from store.items import SqlItemRepository
 from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
+from store.prepared import Plans
 from store.session import InlineSession
 from store.stats import SqlStatistics
 from store.wal import WalCheckpointer
@@ -132,6 +133,7 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._inline: Engine | None = None  # SQLite: the sync engine units of work run on
         self._checkpoints: WalCheckpointer | None = None
+        self._plans: Plans | None = None
         if self.is_sqlite:
             self._inline = create_engine(self.url.set(drivername="sqlite+pysqlite"),
                                          echo=echo)
@@ -142,6 +144,7 @@ class Database:
             if file is not None:
                 self._checkpoints = WalCheckpointer(str(file))
             _tune_sqlite(self._inline, checkpoint_on_commit=self._checkpoints is None)
+            self._plans = Plans(self._inline.dialect)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
 
@@ -153,7 +156,7 @@ class Database:
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; this method is the core's UnitOfWorkFactory."""
         if self._inline is not None:
-            return SqlUnitOfWork(InlineSession(self._inline), self._write_lock,
+            return SqlUnitOfWork(InlineSession(self._inline, self._plans), self._write_lock,
                                  self._checkpoints)
         return SqlUnitOfWork(self._sessions(), self._write_lock)
 
