@@ -12,6 +12,11 @@ listens on 127.0.0.1. Each level sends at most --requests requests for at most -
 a warm-up, in --rounds rounds with the servers taking turns, and prints the medians of
 requests per second, p50 and p99 for each server and the ratios.
 
+First, with nothing else running, it times Baton's core on core 0 with no HTTP at all: a create over
+a store that costs nothing, and over SQLite. Added to bare Bolt's whole request, that is the
+most Baton could serve even if storage, rendering and Slack cost nothing, printed beside the
+target so the gap can be read for what it is.
+
 Target on the reference machine: at concurrency 16, Baton's throughput at least half the bare
 app's and its p99 under three times the bare app's.
 """
@@ -124,6 +129,93 @@ async def serve_bare_bolt(port: int, api_url: str, database: str = "") -> None:
     await _run(app, port)
 
 
+class _NoStore:
+    """A unit of work whose writes cost nothing (numbers counted, events sealed, the rest
+    dropped): what Baton's core spends on a create with storage taken away. A measuring
+    device for the floor below, not a store."""
+
+    def __init__(self) -> None:
+        from bot.events import GENESIS
+
+        self.numbers = itertools.count(1)
+        self.seq, self.hash = 0, GENESIS
+        self.items = self.events = self.outbox = self.absences = self.deliveries = self
+
+    async def __aenter__(self) -> _NoStore:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        return None
+
+    async def allocate_number(self, _: str) -> int:
+        return next(self.numbers)
+
+    async def add(self, _: object) -> None:
+        return None
+
+    async def put(self, _: object) -> None:
+        return None
+
+    async def append(self, draft: object) -> object:
+        from bot.events import seal
+
+        event = seal(draft, self.seq + 1, self.hash)  # type: ignore[arg-type]
+        self.seq, self.hash = event.seq, event.hash
+        return event
+
+    async def get(self, *_: object) -> None:
+        return None
+
+    async def delegating_to(self, *_: object) -> list[object]:
+        return []
+
+    async def first_time(self, *_: object) -> bool:
+        return True
+
+
+async def core_floor(work: Path, requests: int) -> None:
+    """CPU per `/baton handoff` in Baton's core with no HTTP at all (Baton.handle called
+    directly, as the Slack listener calls it): over a store that costs nothing, and over the
+    SQLite store `baton serve` uses. Prints JSON: median milliseconds of 3 runs each."""
+    import json
+
+    from baton.app import build
+    from baton.settings import Settings
+    from bot.config import ConfigDirectory, load_config
+    from bot.context import Request
+    from bot.grammar import parse
+    from bot.service import Baton
+
+    (work / "floor.yaml").write_text(CONFIG)
+    os.environ |= {"BATON_CONFIG": str(work / "floor.yaml"),
+                   "BATON_DATABASE_URL": f"sqlite:///{work / 'floor.db'}"}
+    app = await build(Settings())
+    free = _NoStore()
+    cores = {"no store": Baton(lambda: free, app.clock,  # type: ignore[arg-type,return-value]
+                               ConfigDirectory(load_config(work / "floor.yaml"))),
+             "SQLite": app.baton}
+    figures = {}
+    counter = itertools.count()
+    for name, core in cores.items():
+        runs = []
+        for run in range(4):  # the first warms up
+            started = time.process_time()
+            for _ in range(requests):
+                n = next(counter)
+                reply = await core.handle(
+                    Request("bench", f"U0REQ{n % 8}", "slack", f"floor:{n}"),
+                    parse(f"handoff @U0RCV{n % 8} Bench handoff {n} --p high"))
+                assert reply.ok, reply.text
+            if run:
+                runs.append((time.process_time() - started) / requests * 1000)
+        figures[name] = median(runs)
+    await app.close()
+    print(json.dumps(figures))
+
+
 async def _run(app: web.Application, port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -214,6 +306,23 @@ async def wait_until_up(url: str, process: subprocess.Popen[bytes], within: floa
             await asyncio.sleep(0.1)
 
 
+async def measure_floor(requests: int) -> dict[str, float]:
+    """`core_floor` in a subprocess pinned where the servers run, while no load runs."""
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="baton-floor-") as work:
+        process = await asyncio.create_subprocess_exec(
+            *pinned(SERVER_CORE, sys.executable, str(SCRIPT), "--core-floor", work,
+                    str(requests)),
+            env={**os.environ, "PYTHONPATH": str(ROOT), "BATON_LOG_LEVEL": "WARNING"},
+            stdout=asyncio.subprocess.PIPE)
+        out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the core floor run failed ({process.returncode})")
+    figures: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    return figures
+
+
 def pinned(core: int, *command: str) -> list[str]:
     taskset = shutil.which("taskset")
     return [taskset, "-c", str(core), *command] if taskset else list(command)
@@ -257,7 +366,8 @@ def launch(work: Path) -> Servers:
                    f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{db_port}", processes)
 
 
-async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
+async def measure(servers: Servers, arguments: argparse.Namespace,
+                  floor: dict[str, float]) -> None:
     levels = [int(c) for c in arguments.concurrency.split(",")]
     mock, baton, bare, bare_db = servers.processes
     await wait_until_up(servers.mock + "api.test", mock)
@@ -276,6 +386,7 @@ async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
     print(f"{'conc':>4} {'server':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
           f"   req/s of each round")
     summary = []
+    bare_rates: dict[int, float] = {}
     for level in levels:
         rounds: dict[str, list[Result]] = {name: [] for name in targets}
         for _ in range(arguments.rounds):
@@ -290,6 +401,8 @@ async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
             p50 = median(r.percentile(0.5) for r in results)
             p99 = median(r.percentile(0.99) for r in results)
             figures[name] = (rate, p99)
+            if name == "bare":
+                bare_rates[level] = rate
             each = " ".join(f"{r.rate:.0f}" for r in results)
             print(f"{level:>4} {name:>6} {rate:>8.0f} {p50:>8.2f} {p99:>8.2f} "
                   f"{sum(r.errors for r in results):>6}   {each}")
@@ -310,7 +423,17 @@ async def measure(servers: Servers, arguments: argparse.Namespace) -> None:
             verdict = f"  target (>=0.50, <3.0): {'met' if met else 'MISSED'}"
         print(f"{level:>4}  throughput {rate:.2f}  p99 {p99:.2f};  throughput {db_rate:.2f}  "
               f"p99 {db_p99:.2f}{verdict}")
-
+    print(f"Baton's core alone, per create, no HTTP (core {SERVER_CORE}, CPU): "
+          f"{floor['no store']:.3f} ms over a store that costs nothing, "
+          f"{floor['SQLite']:.3f} ms over SQLite")
+    bare16 = bare_rates.get(16)
+    if bare16:
+        bare_ms = 1000 / bare16
+        free, stored = (1000 / (bare_ms + floor[name]) for name in ("no store", "SQLite"))
+        print(f"bare Bolt's whole request at c16: {bare_ms:.3f} ms; added to the core's, Baton "
+              f"could serve at most {free:.0f} req/s ({free / bare16:.2f}x bare) were storage, "
+              f"rendering and Slack free, {stored:.0f} req/s ({stored / bare16:.2f}x) with "
+              f"the SQLite store and the rest free")
 
 def main(arguments: argparse.Namespace) -> int:
     cores = os.sched_getaffinity(0)
@@ -318,10 +441,11 @@ def main(arguments: argparse.Namespace) -> int:
         print(f"needs cores {SERVER_CORE} and {LOAD_CORE}; this process may use {cores}")
         return 2
     os.sched_setaffinity(0, {LOAD_CORE})
+    floor = asyncio.run(measure_floor(arguments.requests))  # before any server runs
     work = Path(tempfile.mkdtemp(prefix="baton-bench-"))
     servers = launch(work)
     try:
-        asyncio.run(measure(servers, arguments))
+        asyncio.run(measure(servers, arguments, floor))
     finally:
         for process in servers.processes:
             process.terminate()
@@ -339,6 +463,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="per level; medians are quoted")
     parser.add_argument("--mock-slack", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bare-bolt", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--core-floor", nargs=2, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -346,6 +471,8 @@ if __name__ == "__main__":
     args = _arguments()
     if args.mock_slack:
         asyncio.run(serve_mock(args.mock_slack))
+    elif args.core_floor:
+        asyncio.run(core_floor(Path(args.core_floor[0]), int(args.core_floor[1])))
     elif args.bare_bolt:
         asyncio.run(serve_bare_bolt(int(args.bare_bolt[0]), *args.bare_bolt[1:]))
     else:

@@ -53,6 +53,7 @@ class Plan:
     binds: tuple[tuple[str, bool, Any, Processor], ...]
     keys: tuple[str, ...]  # result columns; empty when the statement returns no rows
     results: tuple[Processor, ...]
+    metadata: SimpleResultMetaData  # of every Result this plan gives
 
     @classmethod
     def compile(cls, statement: Executable, dialect: Dialect,
@@ -92,7 +93,7 @@ class Plan:
         keys = tuple(str(c.key) for c in columns)
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
                         for c in columns)
-        return cls(compiled.string, tuple(binds), keys, results)
+        return cls(compiled.string, tuple(binds), keys, results, SimpleResultMetaData(keys))
 
     def parameters(self, given: dict[str, Any]) -> tuple[Any, ...]:
         values = []
@@ -127,7 +128,7 @@ class Plan:
         if rows and any(p is not None for p in self.results):
             rows = [tuple(v if p is None else p(v)
                           for p, v in zip(self.results, row, strict=True)) for row in rows]
-        return IteratorResult(SimpleResultMetaData(self.keys), iter(rows))
+        return IteratorResult(self.metadata, iter(rows))
 
 
 class Plans:
