@@ -15,6 +15,7 @@ The price: while a statement runs, the loop waits. Units of work are short, and 
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy import Result, ScalarResult
@@ -63,6 +64,7 @@ class InlineSession:
         self._engine = engine
         self._plans = plans  # statements marked `prepared` go by these, straight to sqlite3
         self._connection: Connection | None = None
+        self._direct: bool | None = None  # whether plans may run (see `_unobserved`)
 
     @property
     def connection(self) -> Connection:
@@ -72,20 +74,29 @@ class InlineSession:
 
     async def execute(self, statement: Executable,
                       params: Any = None) -> Result[*tuple[Any, ...]]:
-        if self._plans is not None and is_prepared(statement) and self._direct():
-            plan = self._plans.plan(statement, params)
+        plans = self._plans
+        if self._direct is None:  # asked once per unit of work
+            self._direct = plans is not None and self._unobserved()
+        if self._direct and plans is not None and is_prepared(statement):
+            plan = plans.plan(statement, params)
             if plan is not None:
+                bound = plan.bind(params or {})  # refused before the transaction begins
                 connection = self.connection
                 if not connection.in_transaction():
                     connection.begin()  # BEGIN as the engine's listener says
-                return plan.run(connection.connection.dbapi_connection, params or {},
-                                self._plans.error)
+                return plan.run(connection.connection.dbapi_connection, bound,
+                                isinstance(params, list), plans)
         return self.connection.execute(statement, params)
 
-    def _direct(self) -> bool:
-        """Whether a statement may skip the engine: nothing would see it pass (echo, cursor
-        listeners such as the query-plan tests')."""
-        return not self._engine.echo and not self._engine.dispatch.before_cursor_execute
+    def _unobserved(self) -> bool:
+        """Whether a statement may skip the engine: nothing would see it pass (echo or SQL
+        logging, execution and error listeners such as the query-plan tests')."""
+        engine = self._engine
+        events = engine.dispatch
+        return not (engine.echo or engine.logger.isEnabledFor(logging.INFO)
+                    or events.before_execute or events.after_execute
+                    or events.before_cursor_execute or events.after_cursor_execute
+                    or engine.dialect.dispatch.handle_error)
 
     async def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]:
         return self.connection.scalars(statement, params)

@@ -144,7 +144,7 @@ class Database:
             if file is not None:
                 self._checkpoints = WalCheckpointer(str(file))
             _tune_sqlite(self._inline, checkpoint_on_commit=self._checkpoints is None)
-            self._plans = Plans(self._inline.dialect)
+            self._plans = Plans(self._inline)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
 

@@ -7,22 +7,36 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, insert, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import IntegrityError, ResourceClosedError, StatementError
 
 from bot.events import EventDraft
 from bot.items import Absence, Decision, Item, Kind, Policy, Verdict
 from bot.messages import Delivery, Outgoing
 from store import prepared as prepared_module
 from store.migrate import upgrade
-from store.prepared import Plan, Plans, prepared
+from store.prepared import Plan, PlanResult, Plans, prepared
+from store.session import InlineSession
 from store.uow import Database
+from store.workspaces import _LOCK, _SET_NUMBER
 from tests.integration.conftest import T0
 
 WORKSPACE = "T1"
@@ -156,26 +170,101 @@ def test_a_plan_binds_in_order_and_requires_what_has_no_default() -> None:
                                                    table.c.n > bindparam("least", 0)))
     plan = Plan.compile(statement, sqlite.dialect(), ["which"])
     assert plan is not None
-    assert plan.keys == ("name",)
-    assert plan.parameters({"which": 3}) == (3, 0)
-    with pytest.raises(ArgumentError, match="which"):
-        plan.parameters({"least": 1})
+    assert plan.returns_rows
+    assert plan.bind({"which": 3}) == (3, 0)
+    with pytest.raises(StatementError, match="required for bind parameter 'which'"):
+        plan.bind({"least": 1})
 
     adding = Plan.compile(insert(table), sqlite.dialect(), ["name"])
-    assert adding is not None
-    assert adding.parameters({"name": "x"}) == ("x", 7)  # the column's scalar default
+    assert adding is not None and not adding.returns_rows
+    assert adding.bind({"name": "x"}) == ("x", 7)  # the column's scalar default
+    assert adding.bind([{"name": "x"}, {"name": "y"}]) == [("x", 7), ("y", 7)]
+    with pytest.raises(StatementError, match="in parameter group 1"):
+        adding.bind([{"name": "x"}, {}])
 
 
 def test_what_only_sqlalchemy_does_right_is_left_to_it() -> None:
     table = Table("t", MetaData(), Column("id", Integer, primary_key=True),
-                  Column("stamp", String, default=lambda: "now"))
+                  Column("stamp", String, default=lambda: "now"), Column("note", String))
+    dialect = sqlite.dialect(dbapi=sqlite3)
+    plans = Plans(create_engine("sqlite://"))
     expanding = select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True)))
-    plans = Plans(sqlite.dialect(dbapi=sqlite3))
-    assert Plan.compile(insert(table), sqlite.dialect(), ["id"]) is None  # callable default
-    assert Plan.compile(expanding, sqlite.dialect(), ["ids"]) is None
+    literal = select(table.c.id).where(table.c.id == bindparam("n", literal_execute=True))
+    assert Plan.compile(insert(table), dialect, ["id"]) is None  # callable default
+    assert Plan.compile(expanding, dialect, ["ids"]) is None
+    assert Plan.compile(literal, dialect, ["n"]) is None
+    assert Plan.compile(select(func.count()).select_from(table), dialect, []) is None
+    assert Plan.compile(select(table.c.id, table.c.id.label("id")), dialect, []) is None
+    assert Plan.compile(insert(table).return_defaults(), dialect, ["id", "stamp"]) is None
     returning = prepared(insert(table).returning(table.c.id))
     assert plans.plan(returning, [{"id": 1, "stamp": "a"}]) is None  # RETURNING executemany
     assert plans.plan(returning, {"id": 1, "stamp": "a"}) is not None
+    plain = prepared(insert(table))
+    assert plans.plan(plain, [{"id": 1, "stamp": "a"}, {"id": 2, "stamp": "b", "note": "n"}]) \
+        is None  # rows with different keys
+    assert plans.plan(plain, ({"id": 1, "stamp": "a"},)) is None  # not a dict or a list
+    assert plans.plan(plain, [{"id": 1, "stamp": "a"}, {"id": 2, "stamp": "b"}]) is not None
+
+
+async def test_a_refused_parameter_begins_no_transaction(db_url: str) -> None:
+    await upgrade(db_url)
+    db = Database(db_url)
+    try:
+        async with db.unit_of_work() as uow:
+            with pytest.raises(StatementError, match="naive datetime"):
+                await uow.deliveries.first_time("k", datetime(2026, 1, 1),
+                                                timedelta(hours=1))
+            assert isinstance(uow.session, InlineSession)
+            assert not uow.session.connection.in_transaction()
+    finally:
+        await db.dispose()
+
+
+async def test_a_statement_without_rows_gives_a_closed_result_with_its_rowcount(
+        db_url: str) -> None:
+    await upgrade(db_url)
+    db = Database(db_url)
+    try:
+        async with db.unit_of_work() as uow:
+            assert isinstance(uow.session, InlineSession)
+            await uow.items.allocate_number(WORKSPACE)
+            result = await uow.session.execute(_SET_NUMBER, {"ws": WORKSPACE, "number": 9})
+            assert isinstance(result, PlanResult)  # the prepared path, not SQLAlchemy's
+            assert result.rowcount == 1
+            with pytest.raises(ResourceClosedError):
+                result.first()
+            locked = (await uow.session.execute(_LOCK, {"ws": WORKSPACE})).one()
+            assert locked.next_number == 9
+            assert locked._mapping[_LOCK.selected_columns.next_number] == 9
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("hook", ["handle_error", "after_cursor_execute", "before_execute"])
+async def test_listeners_of_any_kind_see_every_statement(db_url: str, hook: str) -> None:
+    await upgrade(db_url)
+    db = Database(db_url)
+    seen: list[object] = []
+
+    def listener(*args: Any, **_: Any) -> None:
+        seen.append(args)
+
+    event.listen(db.unit_engine, hook, listener)
+    try:
+        async with db.unit_of_work() as uow:
+            result = await uow.session.execute(_LOCK, {"ws": WORKSPACE})
+            assert not isinstance(result, PlanResult)
+            if hook == "handle_error":
+                with pytest.raises(IntegrityError):
+                    for _ in range(2):
+                        await uow.items.add(Item(WORKSPACE, 1, Kind.HANDOFF, "x", "alice",
+                                                 "ops", T0, T0))
+                assert seen  # the error passed through the listener
+            else:
+                assert seen
+    finally:
+        event.remove(db.unit_engine, hook, listener)
+        await db.dispose()
 
 
 def test_only_marked_statements_are_prepared() -> None:
