@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -66,8 +67,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings, command: str) -> None:
+    """Log lines to stderr with time, level and logger, at BATON_LOG_LEVEL. A terminal
+    session (`baton run` or `chat` on the console) shows warnings and errors only unless
+    BATON_LOG_LEVEL is set, so log lines do not interleave with the conversation."""
+    serving = command == "serve" or (command == "run" and settings.chat_surface() != "console")
+    chosen = "log_level" in settings.model_fields_set  # in the environment or .env
+    level = settings.log_level if serving or chosen else "WARNING"
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+
+
 async def _async_main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    configure_logging(settings, args.command)
     if args.command == "check-config":
         return _check_config(settings, args.path)
     if args.command == "db":

@@ -14,12 +14,12 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 
 from adapters.http.metrics import Metrics
 from adapters.http.server import METRICS
-from adapters.slack.app import SlackConfig, SlackSurface
+from adapters.slack.app import SlackConfig, SlackSetupError, SlackSurface
 from adapters.slack.people import SlackDirectory
 from adapters.slack.redact import protect
 from adapters.slack.transport import SlackTransport
 from baton.app import App
-from baton.settings import Settings
+from baton.settings import Settings, SettingsError
 from bot.config import ConfigDirectory
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,9 @@ async def attach_slack(web_app: web.Application, app: App) -> SlackWiring | None
     wiring = SlackWiring(surface, session)
     try:
         await surface.start()
+    except SlackSetupError as exc:
+        await wiring.close()
+        raise SettingsError([str(exc)]) from None
     except Exception:
         await wiring.close()
         raise

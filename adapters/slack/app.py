@@ -8,6 +8,8 @@ that needs not hold the acknowledgement (events) runs in Bolt's lazy listeners.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
@@ -31,7 +34,7 @@ from adapters.slack.home import Home
 from adapters.slack.listeners import Observe, SlackListeners
 from adapters.slack.people import SlackDirectory
 from adapters.slack.transport import SlackTransport
-from adapters.slack.webapi import web_client
+from adapters.slack.webapi import authorize_url, error_code, web_client
 from adapters.slack.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
 from bot.ports import Clock, Deduplicator, UnitOfWorkFactory
 from bot.service import Baton
@@ -44,7 +47,16 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 #: What the bot may do; the manifests ask for the same.
 BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "chat:write.public",
               "commands", "files:write", "groups:history", "im:history", "im:write",
-              "reactions:read", "usergroups:read", "users:read", "users:read.email")
+              "mpim:history", "reactions:read", "usergroups:read", "users:read",
+              "users:read.email")
+#: What Slack answers apps.connections.open with when the app token itself is wrong.
+REFUSED_APP_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired",
+                               "account_inactive", "not_allowed_token_type", "missing_scope",
+                               "no_permission", "invalid_token"})
+
+
+class SlackSetupError(Exception):
+    """Slack refused what Baton was configured with; str() names the setting."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,7 @@ class SlackSurface:
         self.bolt = self._bolt(installations, states)
         self.listeners.register(self.bolt)
         self._socket: AsyncSocketModeHandler | None = None
+        self._connecting: asyncio.Task[None] | None = None
 
     def _bolt(self, installations: AsyncInstallationStore | None,
               states: AsyncOAuthStateStore | None) -> AsyncApp:
@@ -106,6 +119,7 @@ class SlackSurface:
                             client=web_client(self.config.api_url, session=self.session,
                                               token=self.config.bot_token))
         settings = AsyncOAuthSettings(
+            authorization_url=authorize_url(self.config.api_url),
             client_id=self.config.client_id, client_secret=self.config.client_secret,
             scopes=list(BOT_SCOPES), user_scopes=[], installation_store=installations,
             installation_store_bot_only=True, state_store=states, install_path=INSTALL_PATH,
@@ -169,14 +183,47 @@ class SlackSurface:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect over Socket Mode when an app token is configured."""
-        if self.config.socket_mode:
-            self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token,
-                                                  web_client=self.client)
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
-            log.info("Slack: connected over Socket Mode")
+        """Socket Mode, when an app token is configured: the token is checked with Slack
+        (one that Slack refuses stops start-up with SlackSetupError), then the connection is
+        made in the background, so the HTTP server's health endpoints answer meanwhile and
+        slack_sdk keeps reconnecting through an outage."""
+        if not self.config.socket_mode:
+            return
+        await self._check_app_token()
+        self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token,
+                                              web_client=self.client)
+        self._connecting = asyncio.create_task(self._connect(self._socket),
+                                               name="slack socket mode")
+
+    async def _check_app_token(self) -> None:
+        try:
+            await self.client.apps_connections_open(app_token=self.config.app_token)
+        except SlackApiError as exc:
+            code = error_code(exc)
+            if code in REFUSED_APP_TOKEN:
+                raise SlackSetupError(
+                    f"BATON_SLACK_APP_TOKEN: Slack refused the app token ({code}); it must be "
+                    "an app-level token (xapp-…) with the connections:write scope") from None
+            log.warning("Slack: checking the app token failed (%s); connecting anyway",
+                        code or "no answer")
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("Slack: could not reach Slack to check the app token (%s); "
+                        "connecting in the background", type(exc).__name__)
+
+    async def _connect(self, socket: AsyncSocketModeHandler) -> None:
+        try:
+            await socket.connect_async()  # type: ignore[no-untyped-call]
+        except Exception:  # slack_sdk retries by itself; this is what it gave up on
+            log.exception("Slack: the Socket Mode connection failed")
+            return
+        log.info("Slack: connected over Socket Mode")
 
     async def close(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+            self._connecting = None
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None

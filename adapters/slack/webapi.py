@@ -61,6 +61,13 @@ def api_url(base_url: str | None) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def authorize_url(base_url: str | None) -> str:
+    """Where OAuth installs send people to approve Baton: beside the Web API, so GovSlack's
+    `https://slack-gov.com/api/` authorizes at `https://slack-gov.com/oauth/v2/authorize`."""
+    root = api_url(base_url).removesuffix("/").removesuffix("/api")
+    return f"{root}/oauth/v2/authorize"
+
+
 class WebClient(AsyncWebClient):
     """slack_sdk's client, sending OAuth's client credentials as a Basic Authorization header
     itself: slack_sdk builds aiohttp's BasicAuth for it, which aiohttp has deprecated."""

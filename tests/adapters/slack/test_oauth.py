@@ -32,7 +32,9 @@ async def test_install_redirects_to_slack_with_a_state(oauth: Server) -> None:
     assert install.status == 302
     location = urlparse(install.headers["Location"])
     query = parse_qs(location.query)
-    assert (location.netloc, location.path) == ("slack.com", "/oauth/v2/authorize")
+    # Beside the configured Web API (here the stand-in), as GovSlack's is beside its API.
+    assert f"{location.scheme}://{location.netloc}/api/" == oauth.mock.api
+    assert location.path == "/oauth/v2/authorize"
     assert query["client_id"] == ["1234.5678"]
     assert "chat:write" in query["scope"][0].split(",")
     assert query["state"][0] in install.headers["Set-Cookie"]
