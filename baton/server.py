@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from adapters.http.server import METRICS, health_app, serve
 from baton import wire_jobs
@@ -20,6 +21,10 @@ async def run_server(app: App) -> int:
     jobs = wire_jobs.start(app, slack.transport if slack else None, web_app[METRICS])
     if slack is not None and jobs.worker is not None:
         slack.surface.after_commands(jobs.worker.wake)  # new cards go out at once
+    # Everything built so far lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise walked ~200,000 objects in 60-90 ms pauses under load.
+    gc.collect()
+    gc.freeze()
     runner = await serve(web_app, app.settings.host, app.settings.port)
     print(f"Baton listening on http://{app.settings.host}:{app.settings.port}", flush=True)
     try:
