@@ -272,11 +272,20 @@ class Transport(ABC):
         transport that must read or record card posts opens its own, briefly."""
 
     def conversation(self, message: Outgoing) -> str:
-        """Where the message lands, for pacing: an item's card and thread share one place."""
+        """Where the message lands, for pacing and order: an item's card, its updates and
+        its thread share one place, and go out in the order they were queued."""
         if message.item is not None and message.delivery.value in ("card", "card_update",
                                                                     "thread"):
             return f"{message.workspace}/item/{message.item}"
         return f"{message.workspace}/{message.delivery.value}/{message.to}"
+
+    def shared_place(self, message: Outgoing) -> str | None:
+        """Where else the message counts toward the platform's pace: a new item's card is
+        posted in a channel that other items' cards and the digests post to as well (Slack
+        allows about one message a second per channel). None: nowhere else."""
+        if message.delivery.value == "card":
+            return f"{message.workspace}/channel/{message.to}"
+        return None
 
     async def delivered_already(self, message: Outgoing) -> bool:
         """Whether the platform already has this message (found by its key), asked before

@@ -1,6 +1,6 @@
 """The outbox worker: claims messages, delivers each through its surface's Transport, paced per
-conversation, retried with exponential backoff that honours Retry-After, parked after N
-failures. A message recorded `sent` is never offered again.
+conversation (and a new card per channel as well), retried with exponential backoff that
+honours Retry-After, parked after N failures. A message recorded `sent` is never offered again.
 
 Never holds a unit of work across a network call: a claim is one short transaction (it
 leases the rows to this worker), each delivery happens outside any, and its outcome is recorded
@@ -87,6 +87,8 @@ class OutboxWorker:
         self.observe = observe
         self._pacing = dict(SURFACE_PACING if pacing is None else pacing)
         self._pacers: dict[str, Pacer] = {}
+        self._lined_up: dict[tuple[str, str], datetime] = {}  # see `_line_up`
+        self._cards_due: dict[tuple[str, str], datetime] = {}  # an item's card, lined up
         self._wake = asyncio.Event()
 
     def pacer(self, surface: str) -> Pacer:
@@ -161,8 +163,14 @@ class OutboxWorker:
 
         await asyncio.gather(*(deliver_group(t, key, msgs)
                                for (_, key), (t, msgs) in groups.items()))
+        now = self.clock.now()
         for pacer in self._pacers.values():
-            pacer.forget_idle(self.clock.now())
+            pacer.forget_idle(now)
+        self._lined_up = {line: t for line, t in self._lined_up.items() if t > now}
+        # A card comes back at its turn; what its item queued meanwhile stays behind it until
+        # it has surely been taken (sent, it holds its item's conversation like any message).
+        self._cards_due = {item: t for item, t in self._cards_due.items()
+                           if t + self.settings.horizon > now}
         return len(batch)
 
     async def _deliver_group(self, transport: Transport | None, key: str,
@@ -178,18 +186,39 @@ class OutboxWorker:
         pacer = self.pacer(transport.surface)
         for n, queued in enumerate(messages):
             now = self.clock.now()
-            if pacer.peek(key, now) - now > self.settings.horizon:
-                await self._postpone(messages[n:], pacer.peek(key, now))
+            start = pacer.peek(key, now)
+            shared = transport.shared_place(queued.message)
+            places = (key,) if shared is None else (key, shared)
+            card_due = self._cards_due.get((transport.surface, key))
+            if shared is None and card_due is not None:  # its item's card waits its turn
+                start = max(start, card_due + pacer.pacing.interval)
+            if shared is not None and pacer.peek(shared, now) > start:
+                start = pacer.peek(shared, now)
+                if start - now > self.settings.horizon:  # a new card, its channel busy:
+                    start = self._line_up(transport.surface, shared, start)  # in line there
+                    self._cards_due[(transport.surface, key)] = start
+            if start - now > self.settings.horizon:
+                await self._postpone(messages[n:], start)
                 return
-            slot = pacer.reserve(key, now)
+            slot = max(pacer.reserve(place, now) for place in places)
             if slot > now:
                 await self.sleep((slot - now).total_seconds())
-            retry_at = await self._deliver(transport, key, queued)
+            retry_at = await self._deliver(transport, places, queued)
             if retry_at is not None:
                 await self._postpone(messages[n + 1:], retry_at)
                 return
 
-    async def _deliver(self, transport: Transport, key: str,
+    def _line_up(self, surface: str, place: str, start: datetime) -> datetime:
+        """When a message postponed for a busy `place` comes back: one slot after the last
+        one postponed there, so each returns in its turn rather than all at once, only for
+        all but one to be postponed again."""
+        line = (surface, place)
+        last = self._lined_up.get(line)
+        turn = start if last is None else max(start, last + self.pacer(surface).pacing.interval)
+        self._lined_up[line] = turn
+        return turn
+
+    async def _deliver(self, transport: Transport, places: tuple[str, ...],
                        queued: Queued) -> datetime | None:
         """Deliver one message and record the outcome; the retry instant if it must wait."""
         message = queued.message
@@ -201,12 +230,12 @@ class OutboxWorker:
                 return None
             await transport.deliver(self._with_attachment(message))
         except DeliveryFailed as failure:
-            return await self._failed(queued, surface, key, str(failure), failure.retry_after,
-                                      failure.permanent)
+            return await self._failed(queued, surface, places, str(failure),
+                                      failure.retry_after, failure.permanent)
         except Exception as exc:  # a transport bug must not lose the message or the worker
             log.exception("outbox: delivering %s raised", message.key)
-            return await self._failed(queued, surface, key, f"{type(exc).__name__}: {exc}",
-                                      None, False)
+            return await self._failed(queued, surface, places,
+                                      f"{type(exc).__name__}: {exc}", None, False)
         await self._sent(queued)
         if self.observe:
             self.observe(surface, "sent")
@@ -217,14 +246,16 @@ class OutboxWorker:
             await uow.outbox.sent(queued.id, self.clock.now())
             await uow.commit()
 
-    async def _failed(self, queued: Queued, surface: str, key: str, error: str,
-                      retry_after: float | None, permanent: bool) -> datetime | None:
+    async def _failed(self, queued: Queued, surface: str, places: tuple[str, ...],
+                      error: str, retry_after: float | None,
+                      permanent: bool) -> datetime | None:
         now = self.clock.now()
         failures = queued.attempts + 1
         park = permanent or failures >= self.settings.max_attempts
         retry_at = None if park else now + self.settings.backoff.delay(failures, retry_after)
         if retry_after is not None and math.isfinite(retry_after):
-            self.pacer(surface).hold(key, now + timedelta(seconds=retry_after))
+            for place in places:  # the channel a card was refused in waits too
+                self.pacer(surface).hold(place, now + timedelta(seconds=retry_after))
         async with self.uow() as uow:
             await uow.outbox.failed(queued.id, error[:2000], retry_at)
             await uow.commit()

@@ -1,8 +1,9 @@
 """How fast one conversation may receive messages: a small pure policy, no I/O, no sleeping.
 
 Each conversation (a channel, a DM, an item's card and thread) gets a slot at most every
-`interval`, with up to `burst` messages at once after a quiet spell (the generic cell rate
-algorithm). A platform's "slow down, retry after N s" holds the conversation until then.
+`interval` (a new card takes one in its item's conversation and one in its channel's), with
+up to `burst` messages at once after a quiet spell (the generic cell rate algorithm). A
+platform's "slow down, retry after N s" holds the conversation until then.
 """
 
 from __future__ import annotations

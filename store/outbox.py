@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 
 from bot.messages import Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
+from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import dialect_of, insert_ignoring, plain_json
 from store.tables import Base, OutboxRow
@@ -21,6 +22,14 @@ LEASE = timedelta(minutes=5)
 _outbox = OutboxRow.__table__
 # Built once per dialect, run with bound parameters: every command queues several messages.
 _PUT = insert_ignoring(Base.metadata.tables[OutboxRow.__tablename__], ["workspace", "key"])
+# The worker's per-message outcomes, built once as well.
+_table = Base.metadata.tables[OutboxRow.__tablename__]
+_SENT = prepared(update(_table).where(_outbox.c.id == bindparam("message")).values(
+    state=SENT, sent_at=bindparam("now"), attempts=_outbox.c.attempts + 1,
+    next_attempt_at=None, claimed_by=None))
+_POSTPONE = prepared(update(_table).where(
+    _outbox.c.id == bindparam("message"), _outbox.c.state == PENDING,
+).values(next_attempt_at=bindparam("until"), claimed_by=None))
 
 
 class SqlOutbox(Outbox):
@@ -46,9 +55,7 @@ class SqlOutbox(Outbox):
         return await self._take(limit, now, self._lease, None)
 
     async def sent(self, message_id: int, now: datetime) -> None:
-        await self._session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(
-            state=SENT, sent_at=now, attempts=OutboxRow.attempts + 1, next_attempt_at=None,
-            claimed_by=None))
+        await self._session.execute(_SENT, {"message": message_id, "now": now})
 
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
         await self._session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(
@@ -80,9 +87,7 @@ class SqlOutbox(Outbox):
                 for r in rows]
 
     async def postpone(self, message_id: int, until: datetime) -> None:
-        await self._session.execute(update(OutboxRow).where(
-            OutboxRow.id == message_id, OutboxRow.state == PENDING,
-        ).values(next_attempt_at=until, claimed_by=None))
+        await self._session.execute(_POSTPONE, {"message": message_id, "until": until})
 
     async def release(self, worker: str, now: datetime) -> int:
         # claimed_by stays set: the next claim sees the outcome of the last attempt is unknown.

@@ -211,3 +211,80 @@ def test_pacing_allows_bursts_and_holds_after_a_retry_after() -> None:
     assert Backoff(2, 2, 600).delay(4) == 16 * S
     assert Backoff(2, 2, 600).delay(20) == 600 * S
     assert Backoff(2, 2, 600).delay(1, retry_after=30) == 30 * S
+
+
+async def put_item_messages(db: Database, *messages: tuple[str, Delivery, int, str]) -> None:
+    """Queue (key, delivery, item, to) messages about items."""
+    async with db.unit_of_work() as uow:
+        for key, delivery, item, to in messages:
+            await uow.outbox.put(Outgoing("w", delivery, to, f"text of {key}", key, item))
+        await uow.commit()
+
+
+async def test_new_cards_of_different_items_share_their_channels_pace(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, pacing=Pacing(S), concurrency=1)
+    await put_item_messages(db, *[(f"card{n}", Delivery.CARD, n, "#ops") for n in (1, 2, 3)],
+                            ("elsewhere", Delivery.CARD, 4, "#eval"))
+    await put(db, ("digest", "#ops"))  # the team's digest posts in the same channel
+
+    assert await deliverer.run_once() == 5
+
+    assert deliverer.sleep.pauses == [1.0, 1.0, 1.0]  # type: ignore[attr-defined]
+    ops = [k for k in platform.accepted_keys() if k != "elsewhere"]
+    assert ops == ["card1", "card2", "card3", "digest"]  # one a second, in order
+    assert "elsewhere" in platform.accepted_keys()
+
+
+async def test_cards_for_a_busy_channel_come_back_one_slot_apart(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, pacing=Pacing(20 * S), horizon=15 * S)
+    await put_item_messages(db, *[(f"card{n}", Delivery.CARD, n, "#ops") for n in (1, 2, 3)])
+    await deliverer.run_once()
+    assert platform.accepted_keys() == ["card1"]
+    async with db.unit_of_work() as uow:
+        waiting = {r.key: r.next_attempt_at for r in await SqlOutbox(uow.session).rows(None, 10)
+                   if r.key != "card1"}
+    assert waiting == {"card2": T0 + 20 * S, "card3": T0 + 40 * S}  # in line, not a herd
+    for _ in range(2):
+        clock.advance(20 * S)
+        await deliverer.run_once()
+    assert platform.accepted_keys() == ["card1", "card2", "card3"]
+
+
+async def test_an_items_thread_line_never_overtakes_its_card_held_by_a_busy_channel(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, pacing=Pacing(20 * S), horizon=15 * S)
+    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
+                            ("card2", Delivery.CARD, 2, "#ops"))
+    await deliverer.run_once()
+    assert platform.accepted_keys() == ["card1"]  # card2's slot in #ops is 20 s off
+
+    await put_item_messages(db, ("thread2", Delivery.THREAD, 2, "2"),
+                            ("update2", Delivery.CARD_UPDATE, 2, "2"))
+    await deliverer.run_once()
+    assert platform.accepted_keys() == ["card1"]  # its own conversation is idle, yet it waits
+
+    for _ in range(4):
+        clock.advance(20 * S)
+        await deliverer.run_once()
+    assert platform.accepted_keys() == ["card1", "card2", "thread2", "update2"]
+
+
+async def test_a_card_refused_for_rate_holds_its_channel(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, pacing=Pacing(S), concurrency=1)
+    platform.script["card1"] = deque([Answer(429, retry_after=30)])
+    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
+                            ("card2", Delivery.CARD, 2, "#ops"),
+                            ("dm", Delivery.DM, 2, "bob"))
+    await deliverer.run_once()
+    assert platform.accepted_keys() == ["dm"]  # card2 waits out #ops's Retry-After
+    clock.advance(30 * S)
+    await deliverer.run_once()
+    await deliverer.run_once()
+    assert platform.accepted_keys() == ["dm", "card1", "card2"]
