@@ -88,7 +88,6 @@ class OutboxWorker:
         self._pacing = dict(SURFACE_PACING if pacing is None else pacing)
         self._pacers: dict[str, Pacer] = {}
         self._lined_up: dict[tuple[str, str], datetime] = {}  # see `_line_up`
-        self._cards_due: dict[tuple[str, str], datetime] = {}  # an item's card, lined up
         self._wake = asyncio.Event()
 
     def pacer(self, surface: str) -> Pacer:
@@ -167,10 +166,6 @@ class OutboxWorker:
         for pacer in self._pacers.values():
             pacer.forget_idle(now)
         self._lined_up = {line: t for line, t in self._lined_up.items() if t > now}
-        # A card comes back at its turn; what its item queued meanwhile stays behind it until
-        # it has surely been taken (sent, it holds its item's conversation like any message).
-        self._cards_due = {item: t for item, t in self._cards_due.items()
-                           if t + self.settings.horizon > now}
         return len(batch)
 
     async def _deliver_group(self, transport: Transport | None, key: str,
@@ -189,14 +184,12 @@ class OutboxWorker:
             start = pacer.peek(key, now)
             shared = transport.shared_place(queued.message)
             places = (key,) if shared is None else (key, shared)
-            card_due = self._cards_due.get((transport.surface, key))
-            if shared is None and card_due is not None:  # its item's card waits its turn
-                start = max(start, card_due + pacer.pacing.interval)
             if shared is not None and pacer.peek(shared, now) > start:
                 start = pacer.peek(shared, now)
                 if start - now > self.settings.horizon:  # a new card, its channel busy:
-                    start = self._line_up(transport.surface, shared, start)  # in line there
-                    self._cards_due[(transport.surface, key)] = start
+                    # In line there; its item's thread and updates are not claimed before
+                    # it is posted (store.outbox).
+                    start = self._line_up(transport.surface, shared, start)
             if start - now > self.settings.horizon:
                 await self._postpone(messages[n:], start)
                 return

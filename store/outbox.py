@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy import Row, bindparam, exists, func, literal_column, or_, select, update
+from sqlalchemy.orm import aliased
 
 from bot.messages import Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
@@ -22,6 +23,17 @@ LEASE = timedelta(minutes=5)
 _outbox = OutboxRow.__table__
 # Built once per dialect, run with bound parameters: every command queues several messages.
 _PUT = insert_ignoring(Base.metadata.tables[OutboxRow.__tablename__], ["workspace", "key"])
+# An item's thread lines and card updates wait while its card is still to be posted (queued
+# before them, not yet sent or parked): in the table, so restarts and replicas keep the order.
+_card = aliased(OutboxRow, name="card")
+_NOT_BEHIND_A_CARD = or_(
+    OutboxRow.item.is_(None),
+    OutboxRow.delivery.not_in([Delivery.THREAD.value, Delivery.CARD_UPDATE.value]),
+    ~exists().where(_card.workspace == OutboxRow.workspace, _card.item == OutboxRow.item,
+                    _card.id < OutboxRow.id,
+                    # literals, as in the partial index's WHERE (store.tables.UNPOSTED_CARD)
+                    _card.delivery == literal_column(f"'{Delivery.CARD.value}'"),
+                    _card.state == literal_column(f"'{PENDING}'")))
 # The worker's per-message outcomes, built once as well.
 _table = Base.metadata.tables[OutboxRow.__tablename__]
 _SENT = prepared(update(_table).where(_outbox.c.id == bindparam("message")).values(
@@ -73,6 +85,7 @@ class SqlOutbox(Outbox):
         ready = select(_outbox).where(
             OutboxRow.state == PENDING,
             or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+            _NOT_BEHIND_A_CARD,
         ).order_by(OutboxRow.id).limit(limit)
         if dialect_of(self._session) == "postgresql":
             ready = ready.with_for_update(skip_locked=True)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -187,6 +188,10 @@ class EventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+#: The outbox rows that are new cards not yet posted (literal, so a partial index serves it).
+UNPOSTED_CARD = "delivery = 'card' AND state = 'pending'"
+
+
 class OutboxRow(Base):
     """A message waiting for (or done with) delivery. `key` is unique within its workspace."""
 
@@ -194,6 +199,9 @@ class OutboxRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace", "key"),
         Index("ix_outbox_ready", "state", "next_attempt_at"),
+        # New cards not yet posted: an item's thread lines and updates wait behind its card.
+        Index("ix_outbox_unposted_cards", "workspace", "item", "id",
+              sqlite_where=text(UNPOSTED_CARD), postgresql_where=text(UNPOSTED_CARD)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -288,3 +288,61 @@ async def test_a_card_refused_for_rate_holds_its_channel(
     await deliverer.run_once()
     await deliverer.run_once()
     assert platform.accepted_keys() == ["dm", "card1", "card2"]
+
+
+async def _card2_in_line(db: Database, platform: MockPlatform, deliverer: OutboxWorker) -> None:
+    """card1's 429 (Retry-After 30) holds #ops, so card2 waits in line for T0+30."""
+    platform.script["card1"] = deque([Answer(429, retry_after=30)])
+    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
+                            ("card2", Delivery.CARD, 2, "#ops"))
+    await deliverer.run_once()
+    assert platform.accepted_keys() == []
+
+
+async def _run_for(deliverer: OutboxWorker, clock: FakeClock, seconds: int) -> None:
+    for _ in range(seconds // 10):
+        clock.advance(10 * S)
+        await deliverer.run_once()
+
+
+@pytest.mark.parametrize("case", ["queued meanwhile", "after a restart",
+                                  "card failing at its turn"])
+async def test_a_thread_line_is_not_claimed_while_its_card_is_unposted(
+        db: Database, platform: MockPlatform, transport: HttpTransport, case: str) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock, pacing=Pacing(S), concurrency=1)
+    await _card2_in_line(db, platform, deliverer)
+    if case == "queued meanwhile":
+        clock.advance(12 * S)  # card2's turn is within the horizon now
+    elif case == "after a restart":  # what the old worker knew of the line is gone
+        clock.advance(2 * S)
+        deliverer = worker(db, transport, clock, pacing=Pacing(S), concurrency=1)
+        await deliverer.recover()
+    else:
+        platform.script["card2"] = deque([Answer(500)])
+        clock.advance(30 * S)
+        await deliverer.run_once()  # card2's turn: 500, to be retried
+        clock.advance(S)
+    await put_item_messages(db, ("thread2", Delivery.THREAD, 2, "2"),
+                            ("update2", Delivery.CARD_UPDATE, 2, "2"),
+                            ("dm2", Delivery.DM, 2, "bob"))
+    await deliverer.run_once()
+    assert "thread2" not in platform.accepted_keys()
+    assert "dm2" in platform.accepted_keys()  # only the card's own followers wait
+
+    await _run_for(deliverer, clock, 60)
+
+    sent = platform.accepted_keys()
+    assert sent.index("card2") < sent.index("thread2") < sent.index("update2")
+
+
+async def test_a_parked_card_no_longer_holds_its_thread(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    clock = FakeClock(T0)
+    deliverer = worker(db, transport, clock)
+    platform.script["card1"] = deque([Answer(404)])  # the channel is gone: parked
+    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#gone"),
+                            ("thread1", Delivery.THREAD, 1, "1"))
+    await deliverer.run_once()
+    await deliverer.run_once()
+    assert await rows(db) == {"card1": (PARKED, 1), "thread1": (SENT, 1)}

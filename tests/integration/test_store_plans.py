@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event
 
 from bot.items import Item, Kind, State
+from bot.messages import Delivery, Outgoing
 from bot.ports import ItemQuery
 from store.uow import Database
 from tests.integration.conftest import T0
@@ -90,3 +91,33 @@ async def test_a_teams_open_items_use_the_team_index(busy: Database) -> None:
     plan = await plan_of(busy, ItemQuery(team="team0"))
     assert not reads_every_item(plan)
     assert any("USING INDEX ix_items_team" in line for line in plan)
+
+
+async def test_a_claim_finds_unposted_cards_by_their_partial_index(sqlite_db: Database) -> None:
+    db = sqlite_db
+    async with db.unit_of_work() as uow:
+        for n in range(1, 301):
+            for delivery in (Delivery.CARD, Delivery.THREAD, Delivery.DM):
+                await uow.outbox.put(Outgoing("T1", delivery, "C1", "x", f"{n}:{delivery}", n))
+        await uow.commit()
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql("ANALYZE")
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("SELECT") and "FROM outbox" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(db.unit_engine, "before_cursor_execute", capture)
+    try:
+        async with db.unit_of_work() as uow:
+            claimed = await uow.outbox.claim(50, T0 + timedelta(days=1))
+    finally:
+        event.remove(db.unit_engine, "before_cursor_execute", capture)
+    assert {q.message.delivery for q in claimed} == {Delivery.CARD, Delivery.DM}
+    statement, parameters = sent[0]
+    async with db.engine.connect() as conn:
+        plan = [row[-1] for row in await conn.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert any("USING COVERING INDEX ix_outbox_unposted_cards" in line
+               or "USING INDEX ix_outbox_unposted_cards" in line for line in plan), plan
