@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, func, literal_column, or_, select, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from bot.messages import Delivery, Outgoing, Queued
@@ -110,7 +120,9 @@ class SqlOutbox(Outbox):
         return len(result.all())
 
     async def stats(self, now: datetime) -> OutboxStats:
-        ready = or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now)
+        # Ready as a claim sees it: due, and not behind its item's unposted card.
+        ready = and_(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+                     _NOT_BEHIND_A_CARD)
         pending = (await self._session.execute(select(
             func.count(), func.count().filter(ready), func.min(OutboxRow.created_at).filter(ready),
         ).where(OutboxRow.state == PENDING))).one()

@@ -346,3 +346,19 @@ async def test_a_parked_card_no_longer_holds_its_thread(
     await deliverer.run_once()
     await deliverer.run_once()
     assert await rows(db) == {"card1": (PARKED, 1), "thread1": (SENT, 1)}
+
+
+async def test_ready_counts_what_a_claim_would_take(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
+                            ("thread1", Delivery.THREAD, 1, "1"),
+                            ("update1", Delivery.CARD_UPDATE, 1, "1"))
+    async with db.unit_of_work() as uow:
+        card = next(q for q in await uow.outbox.claim(10, T0) if q.message.key == "card1")
+        await uow.outbox.postpone(card.id, T0 + 300 * S)  # the card waits its turn
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        claimed = await uow.outbox.claim(10, T0 + 10 * S)
+        stats = await uow.outbox.stats(T0 + 10 * S)
+    assert claimed == []
+    assert (stats.pending, stats.ready) == (3, 0)
