@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from aiohttp import web
 
+from adapters.http.server import serve
 from bot.messages import Outgoing
 from bot.ports import DeliveryFailed, Transport
 
@@ -45,11 +46,8 @@ class MockPlatform:
         app = web.Application()
         app.router.add_post("/post", self._post)
         app.router.add_get("/lookup", self._lookup)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner = await serve(app, "127.0.0.1", 0)  # a free port
+        port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         return self
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from adapters.http.server import serve
 from tests.adapters.slack.blockkit import SAMPLES, message_problems, view_problems
 
 SPEC = json.loads((SAMPLES / "web-api" / "slack_web_openapi_v2.bot-subset.json").read_text())
@@ -89,10 +90,7 @@ class MockSlack:
         app.router.add_post("/hooks/{name:.*}", self._hook)
         app.router.add_post("/upload/{file}", self._upload)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        self._runner = await serve(app, "127.0.0.1", 0)  # a free port
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         return self
