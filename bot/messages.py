@@ -15,6 +15,12 @@ class Delivery(StrEnum):
     CHANNEL = "channel"  # a message to a team's channel
 
 
+#: What concerns an item's card: the card, its updates and the lines in its thread.
+ABOUT_A_CARD = frozenset({Delivery.CARD, Delivery.CARD_UPDATE, Delivery.THREAD})
+#: What needs the item's card posted first: an update of it, a line in its thread.
+AFTER_THE_CARD = frozenset({Delivery.CARD_UPDATE, Delivery.THREAD})
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message to deliver. `key` is unique: a retried delivery never posts twice."""

@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.events import Event, EventDraft
 from bot.figures import DailyFigures, WeeklyFigures
 from bot.items import Absence, Item, Kind, State
-from bot.messages import Outgoing, Queued
+from bot.messages import ABOUT_A_CARD, Delivery, Outgoing, Queued
 
 
 class Clock(Protocol):
@@ -274,8 +274,7 @@ class Transport(ABC):
     def conversation(self, message: Outgoing) -> str:
         """Where the message lands, for pacing and order: an item's card, its updates and
         its thread share one place, and go out in the order they were queued."""
-        if message.item is not None and message.delivery.value in ("card", "card_update",
-                                                                    "thread"):
+        if message.item is not None and message.delivery in ABOUT_A_CARD:
             return f"{message.workspace}/item/{message.item}"
         return f"{message.workspace}/{message.delivery.value}/{message.to}"
 
@@ -283,7 +282,7 @@ class Transport(ABC):
         """Where else the message counts toward the platform's pace: a new item's card is
         posted in a channel that other items' cards and the digests post to as well (Slack
         allows about one message a second per channel). None: nowhere else."""
-        if message.delivery.value == "card":
+        if message.delivery is Delivery.CARD:
             return f"{message.workspace}/channel/{message.to}"
         return None
 

@@ -13,19 +13,18 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
-    literal_column,
     or_,
     select,
     update,
 )
 from sqlalchemy.orm import aliased
 
-from bot.messages import Delivery, Outgoing, Queued
+from bot.messages import AFTER_THE_CARD, Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
 from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import dialect_of, insert_ignoring, plain_json
-from store.tables import Base, OutboxRow
+from store.tables import Base, OutboxRow, unposted_card
 
 PENDING, SENT, PARKED = "pending", "sent", "parked"
 LEASE = timedelta(minutes=5)
@@ -38,12 +37,9 @@ _PUT = insert_ignoring(Base.metadata.tables[OutboxRow.__tablename__], ["workspac
 _card = aliased(OutboxRow, name="card")
 _NOT_BEHIND_A_CARD = or_(
     OutboxRow.item.is_(None),
-    OutboxRow.delivery.not_in([Delivery.THREAD.value, Delivery.CARD_UPDATE.value]),
+    OutboxRow.delivery.not_in([d.value for d in AFTER_THE_CARD]),
     ~exists().where(_card.workspace == OutboxRow.workspace, _card.item == OutboxRow.item,
-                    _card.id < OutboxRow.id,
-                    # literals, as in the partial index's WHERE (store.tables.UNPOSTED_CARD)
-                    _card.delivery == literal_column(f"'{Delivery.CARD.value}'"),
-                    _card.state == literal_column(f"'{PENDING}'")))
+                    _card.id < OutboxRow.id, unposted_card(_card)))
 # The worker's per-message outcomes, built once as well.
 _table = Base.metadata.tables[OutboxRow.__tablename__]
 _SENT = prepared(update(_table).where(_outbox.c.id == bindparam("message")).values(

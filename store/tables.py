@@ -20,11 +20,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     func,
-    text,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator
+
+from bot.messages import Delivery
 
 # Names for constraints, so migrations on every dialect refer to them the same way.
 NAMING = {
@@ -188,10 +192,6 @@ class EventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-#: The outbox rows that are new cards not yet posted (literal, so a partial index serves it).
-UNPOSTED_CARD = "delivery = 'card' AND state = 'pending'"
-
-
 class OutboxRow(Base):
     """A message waiting for (or done with) delivery. `key` is unique within its workspace."""
 
@@ -199,9 +199,6 @@ class OutboxRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace", "key"),
         Index("ix_outbox_ready", "state", "next_attempt_at"),
-        # New cards not yet posted: an item's thread lines and updates wait behind its card.
-        Index("ix_outbox_unposted_cards", "workspace", "item", "id",
-              sqlite_where=text(UNPOSTED_CARD), postgresql_where=text(UNPOSTED_CARD)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -222,6 +219,18 @@ class OutboxRow(Base):
     # The worker holding the lease. Still set when a row is claimed again: the last attempt
     # ended without a recorded outcome (a crash), so the platform may already have it.
     claimed_by: Mapped[str | None] = mapped_column(String(128))
+
+
+def unposted_card(outbox: Any) -> ColumnElement[bool]:
+    """An outbox row (of `outbox`, the table's class or an alias of it) that is a new card not
+    yet posted, sent or parked. In literals, so the partial index below serves the query."""
+    return and_(outbox.delivery == literal_column(f"'{Delivery.CARD.value}'"),
+                outbox.state == literal_column("'pending'"))
+
+
+# New cards not yet posted: an item's thread lines and updates wait behind its card.
+Index("ix_outbox_unposted_cards", OutboxRow.workspace, OutboxRow.item, OutboxRow.id,
+      sqlite_where=unposted_card(OutboxRow), postgresql_where=unposted_card(OutboxRow))
 
 
 class AbsenceRow(Base):

@@ -24,7 +24,7 @@ from adapters.slack.workspaces import Workspaces
 from bot.approvals import pending_approvers
 from bot.cards import Card
 from bot.items import Item
-from bot.messages import Delivery, Outgoing
+from bot.messages import ABOUT_A_CARD, Delivery, Outgoing
 from bot.ports import CardPost, DeliveryFailed, Transport, UnitOfWorkFactory
 from bot.presenters import card_for
 from bot.rules import state_allows
@@ -35,7 +35,6 @@ SURFACE = "slack"
 METADATA_EVENT = "baton_outbox_message"
 LOOK_BACK = 100  # recent messages searched for a post whose outcome was lost
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
-_ABOUT_A_CARD = (Delivery.CARD, Delivery.CARD_UPDATE, Delivery.THREAD)
 #: A copy of a card that is gone for good is skipped; the other copies are still updated.
 _GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message",
                    "is_archived", "not_in_channel"})
@@ -224,7 +223,7 @@ class SlackTransport(Transport):
 
     async def _read(self, message: Outgoing) -> tuple[Item | None, list[CardPost]]:
         """The item as it is now and where its card was posted, in one short unit of work."""
-        if message.item is None or message.delivery not in _ABOUT_A_CARD:
+        if message.item is None or message.delivery not in ABOUT_A_CARD:
             return None, []
         async with self.uow() as uow:
             posts = await uow.posts.of_item(message.workspace, message.item, SURFACE)
