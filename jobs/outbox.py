@@ -87,7 +87,6 @@ class OutboxWorker:
         self.observe = observe
         self._pacing = dict(SURFACE_PACING if pacing is None else pacing)
         self._pacers: dict[str, Pacer] = {}
-        self._lined_up: dict[tuple[str, str], datetime] = {}  # see `_line_up`
         self._wake = asyncio.Event()
 
     def pacer(self, surface: str) -> Pacer:
@@ -162,10 +161,8 @@ class OutboxWorker:
 
         await asyncio.gather(*(deliver_group(t, key, msgs)
                                for (_, key), (t, msgs) in groups.items()))
-        now = self.clock.now()
         for pacer in self._pacers.values():
-            pacer.forget_idle(now)
-        self._lined_up = {line: t for line, t in self._lined_up.items() if t > now}
+            pacer.forget_idle(self.clock.now())
         return len(batch)
 
     async def _deliver_group(self, transport: Transport | None, key: str,
@@ -189,7 +186,7 @@ class OutboxWorker:
                 if start - now > self.settings.horizon:  # a new card, its channel busy:
                     # In line there; its item's thread and updates are not claimed before
                     # it is posted (store.outbox).
-                    start = self._line_up(transport.surface, shared, start)
+                    start = pacer.line_up(shared, start)
             if start - now > self.settings.horizon:
                 await self._postpone(messages[n:], start)
                 return
@@ -200,16 +197,6 @@ class OutboxWorker:
             if retry_at is not None:
                 await self._postpone(messages[n + 1:], retry_at)
                 return
-
-    def _line_up(self, surface: str, place: str, start: datetime) -> datetime:
-        """When a message postponed for a busy `place` comes back: one slot after the last
-        one postponed there, so each returns in its turn rather than all at once, only for
-        all but one to be postponed again."""
-        line = (surface, place)
-        last = self._lined_up.get(line)
-        turn = start if last is None else max(start, last + self.pacer(surface).pacing.interval)
-        self._lined_up[line] = turn
-        return turn
 
     async def _deliver(self, transport: Transport, places: tuple[str, ...],
                        queued: Queued) -> datetime | None:

@@ -38,6 +38,7 @@ class Pacer:
 
     pacing: Pacing = Pacing()
     _next: dict[str, datetime] = field(default_factory=dict)  # theoretical arrival time
+    _lined: dict[str, datetime] = field(default_factory=dict)  # the last put off, per key
 
     def peek(self, key: str, now: datetime) -> datetime:
         """The earliest instant a message to `key` may go, not booked."""
@@ -58,6 +59,16 @@ class Pacer:
         held = until + self.pacing.interval * (self.pacing.burst - 1)
         self._next[key] = max(self._next.get(key, held), held)
 
+    def line_up(self, key: str, start: datetime) -> datetime:
+        """When a message to `key` put off past the booking horizon comes back: at `start`, or
+        one interval after the last one put off there, so those put off return in turn rather
+        than all at once, only for all but one to be put off again."""
+        last = self._lined.get(key)
+        turn = start if last is None else max(start, last + self.pacing.interval)
+        self._lined[key] = turn
+        return turn
+
     def forget_idle(self, now: datetime) -> None:
-        """Drop conversations with no slot booked ahead (keeps the table small)."""
+        """Drop conversations with no slot booked or line ahead (keeps the tables small)."""
         self._next = {k: t for k, t in self._next.items() if t > now}
+        self._lined = {k: t for k, t in self._lined.items() if t > now}

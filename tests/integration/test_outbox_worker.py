@@ -213,6 +213,14 @@ def test_pacing_allows_bursts_and_holds_after_a_retry_after() -> None:
     assert Backoff(2, 2, 600).delay(1, retry_after=30) == 30 * S
 
 
+def test_what_is_put_off_comes_back_in_turn() -> None:
+    pacer = Pacer(Pacing(S))
+    assert [pacer.line_up("c", T0 + 30 * S) for _ in range(3)] == \
+        [T0 + 30 * S, T0 + 31 * S, T0 + 32 * S]
+    assert pacer.line_up("other", T0 + 30 * S) == T0 + 30 * S
+    assert pacer.line_up("c", T0 + 50 * S) == T0 + 50 * S  # a later start is kept
+
+
 async def put_item_messages(db: Database, *messages: tuple[str, Delivery, int, str]) -> None:
     """Queue (key, delivery, item, to) messages about items."""
     async with db.unit_of_work() as uow:
