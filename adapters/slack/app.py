@@ -34,7 +34,7 @@ from adapters.slack.home import Home
 from adapters.slack.listeners import Observe, SlackListeners
 from adapters.slack.people import SlackDirectory
 from adapters.slack.transport import SlackTransport
-from adapters.slack.webapi import authorize_url, error_code, web_client
+from adapters.slack.webapi import authorize_url, delivery_failure, error_code, web_client
 from adapters.slack.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
 from bot.ports import Clock, Deduplicator, UnitOfWorkFactory
 from bot.service import Baton
@@ -49,10 +49,6 @@ BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "chat:write
               "commands", "files:write", "groups:history", "im:history", "im:write",
               "mpim:history", "reactions:read", "usergroups:read", "users:read",
               "users:read.email")
-#: What Slack answers apps.connections.open with when the app token itself is wrong.
-REFUSED_APP_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired",
-                               "account_inactive", "not_allowed_token_type", "missing_scope",
-                               "no_permission", "invalid_token"})
 
 
 class SlackSetupError(Exception):
@@ -200,9 +196,12 @@ class SlackSurface:
             await self.client.apps_connections_open(app_token=self.config.app_token)
         except SlackApiError as exc:
             code = error_code(exc)
-            if code in REFUSED_APP_TOKEN:
+            # Slack's answer means what it means for a delivery: passing, or for good.
+            failed = delivery_failure("apps.connections.open", exc)
+            if failed.permanent:
                 raise SlackSetupError(
-                    f"BATON_SLACK_APP_TOKEN: Slack refused the app token ({code}); it must be "
+                    f"BATON_SLACK_APP_TOKEN: Slack refused the app token "
+                    f"({code or str(failed)}); it must be "
                     "an app-level token (xapp-…) with the connections:write scope") from None
             log.warning("Slack: checking the app token failed (%s); connecting anyway",
                         code or "no answer")
