@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Row,
     and_,
     bindparam,
@@ -40,6 +41,14 @@ _NOT_BEHIND_A_CARD = or_(
     OutboxRow.delivery.not_in([d.value for d in AFTER_THE_CARD]),
     ~exists().where(_card.workspace == OutboxRow.workspace, _card.item == OutboxRow.item,
                     _card.id < OutboxRow.id, unposted_card(_card)))
+
+
+def _ready(now: datetime) -> ColumnElement[bool]:
+    """A pending row a claim takes at `now`: due, and not behind its item's unposted card."""
+    return and_(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+                _NOT_BEHIND_A_CARD)
+
+
 # The worker's per-message outcomes, built once as well.
 _table = Base.metadata.tables[OutboxRow.__tablename__]
 _SENT = prepared(update(_table).where(_outbox.c.id == bindparam("message")).values(
@@ -88,11 +97,8 @@ class SqlOutbox(Outbox):
                     worker: str | None) -> list[Queued]:
         """Ready rows, hidden from other claimants until `lease` runs out. A `worker` is
         recorded, so a row it leased before is known to have been possibly delivered."""
-        ready = select(_outbox).where(
-            OutboxRow.state == PENDING,
-            or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
-            _NOT_BEHIND_A_CARD,
-        ).order_by(OutboxRow.id).limit(limit)
+        ready = select(_outbox).where(OutboxRow.state == PENDING, _ready(now)) \
+            .order_by(OutboxRow.id).limit(limit)
         if dialect_of(self._session) == "postgresql":
             ready = ready.with_for_update(skip_locked=True)
         rows = (await self._session.execute(ready)).all()
@@ -116,9 +122,7 @@ class SqlOutbox(Outbox):
         return len(result.all())
 
     async def stats(self, now: datetime) -> OutboxStats:
-        # Ready as a claim sees it: due, and not behind its item's unposted card.
-        ready = and_(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
-                     _NOT_BEHIND_A_CARD)
+        ready = _ready(now)  # as a claim sees it
         pending = (await self._session.execute(select(
             func.count(), func.count().filter(ready), func.min(OutboxRow.created_at).filter(ready),
         ).where(OutboxRow.state == PENDING))).one()
