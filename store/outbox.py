@@ -31,8 +31,9 @@ PENDING, SENT, PARKED = "pending", "sent", "parked"
 LEASE = timedelta(minutes=5)
 
 _outbox = OutboxRow.__table__
+_table = Base.metadata.tables[OutboxRow.__tablename__]  # the same, typed as a Table
 # Built once per dialect, run with bound parameters: every command queues several messages.
-_PUT = insert_ignoring(Base.metadata.tables[OutboxRow.__tablename__], ["workspace", "key"])
+_PUT = insert_ignoring(_table, ["workspace", "key"])
 # An item's thread lines and card updates wait while its card is still to be posted (queued
 # before them, not yet sent or parked): in the table, so restarts and replicas keep the order.
 _card = aliased(OutboxRow, name="card")
@@ -50,7 +51,6 @@ def _ready(now: datetime) -> ColumnElement[bool]:
 
 
 # The worker's per-message outcomes, built once as well.
-_table = Base.metadata.tables[OutboxRow.__tablename__]
 _SENT = prepared(update(_table).where(_outbox.c.id == bindparam("message")).values(
     state=SENT, sent_at=bindparam("now"), attempts=_outbox.c.attempts + 1,
     next_attempt_at=None, claimed_by=None))
