@@ -12,8 +12,8 @@ from jsonschema import Draft7Validator
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-#: ../shared/platform-samples/slack, beside the repository.
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "platform-samples" / "slack"
+#: Slack's captures and schemas, copied into tests/data (origins and licences in its MANIFEST.md).
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "platform-samples" / "slack"
 SCHEMA = SAMPLES / "schemas" / "slack-types-3.2.0.blocks-and-views.schema.json"
 
 MESSAGE_BLOCKS = 50

@@ -1,5 +1,5 @@
 """Baton's real server on 127.0.0.1 with a SQLite file, and a Slack that signs its requests
-the way Slack does. Request bodies start from the captures in ../shared/platform-samples."""
+the way Slack does. Request bodies start from the captures in tests/data/platform-samples."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ teams:
 
 
 def payload(name: str) -> dict[str, Any]:
-    """A capture of what Slack sends, from ../shared/platform-samples/slack/payloads."""
+    """A capture of what Slack sends, from tests/data/platform-samples/slack/payloads."""
     return copy.deepcopy(json.loads((SAMPLES / "payloads" / name).read_text()))
 
 
