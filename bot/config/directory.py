@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import holidays as public_holidays
 
 from bot.calendar import ROUND_THE_CLOCK, BusinessHours, Calendar, days_off
-from bot.config.errors import ConfigError
 from bot.config.schema import Config, Holidays
 from bot.items import Kind, Priority
 from bot.people import ChainStep, DigestTimes, Directory, Person, SlaTargets, Team, TeamClock
@@ -107,18 +106,15 @@ def _calendar(config: Config, team: str) -> Calendar:
     hours = config.business_hours(team)
     if hours is None:
         return ROUND_THE_CLOCK
-    holiday = _holidays(hours.holidays, f"teams.{config.team_key(team)}.hours.holidays")
+    holiday = _holidays(hours.holidays)
     return BusinessHours(ZoneInfo(config.team_zone(team)), frozenset(hours.days), hours.start,
                          hours.end, days_off(holiday, hours.extra))
 
 
-def _holidays(wanted: Holidays | None, path: str) -> Callable[[date], bool] | None:
-    """The public holidays of a country (and subdivision), from the `holidays` library."""
+def _holidays(wanted: Holidays | None) -> Callable[[date], bool] | None:
+    """The public holidays of a country (and subdivision), from the `holidays` library (the
+    schema has checked that it knows them)."""
     if wanted is None:
         return None
-    try:
-        table = public_holidays.country_holidays(wanted.country, subdiv=wanted.subdivision)
-    except NotImplementedError as exc:
-        raise ConfigError([f"baton.yaml: {path}: expected a country and subdivision the "
-                           f"holidays library knows, got {exc}"]) from None
+    table = public_holidays.country_holidays(wanted.country, subdiv=wanted.subdivision)
     return table.__contains__

@@ -9,20 +9,44 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.config.checks import cross_check
 from bot.config.errors import ConfigError, Problem, Shown, problems_from, show
-from bot.config.schema import Config
+from bot.config.schema import Config, with_builtins
 
 #: Where Baton looks when no path is given (BATON_CONFIG unset).
 DEFAULT_PATH = Path("baton.yaml")
 _SECTIONS = "workspace, admins, defaults, people, teams, sla_policies, escalation_chains"
 
 
+#: Larger than any real baton.yaml; a bigger file is refused before it is read in full.
+MAX_BYTES = 1_000_000
+#: Deeper than any real baton.yaml (its deepest value is six levels down); the YAML composer
+#: recurses per level, so without a bound a hostile file costs a RecursionError.
+MAX_DEPTH = 64
+
+
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 scalars: `17:30` stays a time, `NO` stays Norway, `on` stays a word.
 
-    Also refuses a key given twice in one mapping, which plain YAML silently lets the
-    later one win.
+    Also notes each key given twice in one mapping (plain YAML silently lets the later one
+    win), and refuses nesting deeper than MAX_DEPTH.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.duplicates: list[str] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels",
+                    self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
@@ -31,8 +55,9 @@ class _Loader(yaml.SafeLoader):
             if not isinstance(key, str | int | float | bool):
                 continue  # not hashable, or not a plain key; validation reports it
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"found duplicate key {key!r}", key_node.start_mark)
+                mark = key_node.start_mark
+                self.duplicates.append(f"line {mark.line + 1}, column {mark.column + 1}: "
+                                       f"invalid YAML: found duplicate key {key!r}")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -72,20 +97,51 @@ def load_config(path: Path | None = None) -> Config:
             return default_config()
         path = DEFAULT_PATH
     source = str(path)
+    data, duplicates = _read(_text_of(path, source), source)
+    return _checked(data, source, duplicates)
+
+
+def _text_of(path: Path, source: str) -> str:
+    """The file's text, read no further than MAX_BYTES (BATON_CONFIG=/dev/zero ends)."""
     if not path.exists():
         raise ConfigError([f"{source}: no such file (unset BATON_CONFIG, or point it at a "
                            "baton.yaml, to use the built-in defaults)"])
+    if path.is_dir():
+        raise ConfigError([f"{source}: is a directory, expected a baton.yaml file"])
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{source}: cannot be read: {exc}"]) from None
-    return parse_config(read_yaml(text, source), source)
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError([f"{source}: cannot be read: {exc.strerror or exc}"]) from None
+    if len(data) > MAX_BYTES:
+        raise ConfigError([f"{source}: larger than {MAX_BYTES // 1_000_000} MB; a baton.yaml "
+                           "is far smaller (is BATON_CONFIG the right file?)"])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{source}: not UTF-8 text (byte {exc.start + 1} cannot be "
+                           "decoded)"]) from None
 
 
 def read_yaml(text: str, source: str = "baton.yaml") -> Any:
-    """The YAML document in `text`; a syntax error becomes a ConfigError with its line."""
+    """The YAML document in `text`; a syntax error or a key given twice becomes a ConfigError
+    with its line."""
+    data, duplicates = _read(text, source)
+    if duplicates:
+        raise ConfigError(duplicates)
+    return data
+
+
+def parse_config(data: Any, source: str = "baton.yaml") -> Config:
+    """A Config from parsed YAML; an empty document is an empty configuration."""
+    return _checked(data, source, [])
+
+
+def _read(text: str, source: str) -> tuple[Any, list[str]]:
+    """The document, and a line for each key given twice in it (the later one won)."""
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -93,20 +149,29 @@ def read_yaml(text: str, source: str = "baton.yaml") -> Any:
         raise ConfigError([f"{source}: {where}invalid YAML: {what}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}: invalid YAML: {exc}"]) from None
+    finally:
+        loader.dispose()
+    return data, [f"{source}: {duplicate}" for duplicate in loader.duplicates]
 
 
-def parse_config(data: Any, source: str = "baton.yaml") -> Config:
-    """A Config from parsed YAML; an empty document is an empty configuration."""
+def _checked(data: Any, source: str, lines: list[str]) -> Config:
+    """Every problem of the file in one ConfigError, after the `lines` already found: each
+    field that does not validate, and each reference between sections that does not hold."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([Problem(
+        raise ConfigError([*lines, Problem(
             "", f"expected a mapping of sections ({_SECTIONS}) at the top level",
             _described(data)).render(source)])
+    config = None
     try:
-        return Config.model_validate(data, context={"source": source})
+        config = Config.model_validate(data, context={"source": source, "cross_checked": True})
     except ValidationError as exc:
-        raise ConfigError(p.render(source) for p in problems_from(exc, Config)) from None
+        lines = lines + [p.render(source) for p in problems_from(exc, Config)]
+    lines = lines + [p.render(source) for p in cross_check(with_builtins(data))]
+    if lines or config is None:
+        raise ConfigError(lines)
+    return config
 
 
 def _described(value: Any) -> Shown:

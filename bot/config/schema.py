@@ -7,11 +7,13 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, cast
 
+import holidays as public_holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -76,6 +78,34 @@ class Holidays(_Model):
 
     country: Country
     subdivision: Subdivision | None = None
+
+    # Checked here, not when the calendars are built, so `check-config` refuses what `serve`
+    # would, before anything is written.
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, country: str) -> str:
+        try:
+            public_holidays.country_holidays(country)
+        except NotImplementedError:
+            raise PydanticCustomError(
+                "country", "expected a country code the holidays library knows, like GB or "
+                           "US") from None
+        return country
+
+    @field_validator("subdivision")
+    @classmethod
+    def _known_subdivision(cls, subdivision: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("country")
+        if subdivision is None or country is None:
+            return subdivision
+        try:
+            public_holidays.country_holidays(country, subdiv=subdivision)
+        except NotImplementedError:
+            known = public_holidays.country_holidays(country).subdivisions
+            raise PydanticCustomError(
+                "subdivision", "expected one of {country}'s subdivisions ({known})",
+                {"country": country, "known": ", ".join(known) or "none"}) from None
+        return subdivision
 
 
 class BusinessHours(_Model):
@@ -227,24 +257,21 @@ class Config(_Model):
     sla_policies: dict[Name, SlaPolicy]
     escalation_chains: dict[Name, Chain]
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _builtins(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        if data.get("people") is None:
-            data["people"] = {}
-        if not data.get("teams"):
-            data["teams"] = builtin.DEFAULT_TEAMS
-        for key, value in (("sla_policies", builtin.DEFAULT_POLICY),
-                           ("escalation_chains", builtin.DEFAULT_CHAIN)):
-            given = data.get(key)
-            if given is None:
-                data[key] = {builtin.DEFAULT_NAME: value}
-            elif isinstance(given, dict) and builtin.DEFAULT_NAME not in given:
-                data[key] = {**given, builtin.DEFAULT_NAME: value}
-        return data
+    def _checked(cls, data: Any, handler: ModelWrapValidatorHandler[Config],
+                 info: ValidationInfo) -> Config:
+        """The built-in entries filled in, each field validated, then the references between
+        sections checked (unless the caller checks them itself, beside field errors)."""
+        data = with_builtins(data)
+        config = handler(data)
+        context = info.context or {}
+        if not context.get("cross_checked"):
+            problems = list(cross_check(data))
+            if problems:
+                source = context.get("source", "baton.yaml")
+                raise ConfigError(p.render(source) for p in problems)
+        return config
 
     @field_validator("people", "teams", "sla_policies", "escalation_chains", mode="before")
     @classmethod
@@ -261,14 +288,6 @@ class Config(_Model):
                                      "got '{a}' and '{b}'", {"a": seen[folded], "b": key})
                 seen[folded] = key
         return value
-
-    @model_validator(mode="after")
-    def _references(self, info: ValidationInfo) -> Config:
-        problems = list(cross_check(self))
-        if problems:
-            source = (info.context or {}).get("source", "baton.yaml")
-            raise ConfigError(p.render(source) for p in problems)
-        return self
 
     # --- what the rest of Baton asks of the configuration --------------------------------
 
@@ -331,6 +350,25 @@ class Config(_Model):
     def person_zone(self, person: str) -> str:
         found = self.people.get(person.lower())
         return (found.time_zone if found else None) or self.defaults.time_zone
+
+
+def with_builtins(data: Any) -> Any:
+    """baton.yaml's sections with the built-in team, policy and chain where it names none."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    if data.get("people") is None:
+        data["people"] = {}
+    if not data.get("teams"):
+        data["teams"] = builtin.DEFAULT_TEAMS
+    for key, value in (("sla_policies", builtin.DEFAULT_POLICY),
+                       ("escalation_chains", builtin.DEFAULT_CHAIN)):
+        given = data.get(key)
+        if given is None:
+            data[key] = {builtin.DEFAULT_NAME: value}
+        elif isinstance(given, dict) and builtin.DEFAULT_NAME not in given:
+            data[key] = {**given, builtin.DEFAULT_NAME: value}
+    return data
 
 
 def _folded(normal: Callable[[Any], str], key: Any) -> str:

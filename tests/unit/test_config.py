@@ -390,3 +390,93 @@ def test_user_policy_replaces_builtin_default(tmp_path: Path) -> None:
         "    targets: {default: {default: {ack: 1h30m, resolve: 2d}}}\n")))
     assert config.targets("general", Kind.HANDOFF, Priority.LOW) == SlaTargets(
         timedelta(minutes=90), timedelta(days=2), 0.8)
+
+
+# --- hostile or unlucky files: one line each, nothing read past what is needed ---------------
+
+
+@pytest.mark.parametrize(("text", "path", "message"), [
+    ("teams:\n  eval:\n    hours: {holidays: {country: ZZ}}\n",
+     "teams.eval.hours.holidays.country",
+     "expected a country code the holidays library knows, like GB or US, got 'ZZ'"),
+    ("teams:\n  eval:\n    hours: {holidays: {country: GB, subdivision: XX}}\n",
+     "teams.eval.hours.holidays.subdivision",
+     "expected one of GB's subdivisions (ENG, NIR, SCT, WLS), got 'XX'"),
+], ids=["country", "subdivision"])
+def test_holidays_the_library_does_not_know_are_refused_by_the_schema(
+        tmp_path: Path, text: str, path: str, message: str) -> None:
+    """Checked when the file is read (check-config), not when serve builds the calendars."""
+    config_file = write(tmp_path, text, name="other-name.yaml")
+    assert error_of(config_file) == f"{config_file}: {path}: {message}"
+
+
+def test_every_problem_of_a_file_is_told_in_one_run(tmp_path: Path) -> None:
+    path = write(tmp_path, (
+        "people:\n  priya: {}\n  bob: {time_zone: Mars/Olympus}\n"
+        "teams:\n"
+        "  eval:\n    lead: pria\n    members: [priya, mallory]\n"
+        "    hours: {start: noon, holidays: {country: ZZ}}\n    sla: gold\n"
+        "  eval: {}\n"
+        "escalation_chains:\n  default:\n    - {after: 4h, notify: owner}\n"
+        "    - {after: 1h, notify: lead}\n    - {after: 5h, notify: boss}\n"), "mine.yaml")
+    assert error_of(path).splitlines() == [f"{path}: {line}" for line in [
+        "line 10, column 3: invalid YAML: found duplicate key 'eval'",
+        "people.bob.time_zone: expected an IANA time zone like Europe/London, "
+        "got 'Mars/Olympus'",
+        "escalation_chains.default[2].notify: expected one of owner, lead, person or channel, "
+        "got 'boss'",
+        "escalation_chains.default[1].after: expected steps in order, no earlier than 4h, "
+        "got '1h'",
+    ]]
+
+
+def test_field_and_reference_problems_are_told_together(tmp_path: Path) -> None:
+    path = write(tmp_path, (
+        "people:\n  priya: {}\n  bob: {time_zone: Mars/Olympus}\n"
+        "admins: [root]\n"
+        "teams:\n"
+        "  eval:\n    lead: pria\n    members: [priya, mallory]\n"
+        "    hours: {start: noon, holidays: {country: ZZ}}\n    sla: gold\n"))
+    assert error_of(path).splitlines() == [f"{path}: {line}" for line in [
+        "people.bob.time_zone: expected an IANA time zone like Europe/London, "
+        "got 'Mars/Olympus'",
+        "teams.eval.hours.start: expected a time like 09:00, got 'noon'",
+        "teams.eval.hours.holidays.country: expected a country code the holidays library "
+        "knows, like GB or US, got 'ZZ'",
+        "admins[0]: expected a person listed under people, got 'root'",
+        "teams.eval.lead: expected a person listed under people, got 'pria' "
+        "(did you mean priya?)",
+        "teams.eval.members[1]: expected a person listed under people, got 'mallory'",
+        "teams.eval.sla: expected one of the sla_policies (default), got 'gold'",
+    ]]
+
+
+@pytest.mark.parametrize("text", [
+    "teams: " + "[" * 5000 + "]" * 5000 + "\n",
+    "teams:\n  x: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n",
+    "teams:\n  x:\n    " + "- " * 5000 + "end\n",
+], ids=["flow-lists", "flow-mappings", "block-lists"])
+def test_deep_nesting_is_one_line(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    message = error_of(path)
+    assert len(message.splitlines()) == 1
+    assert message.startswith(f"{path}: line ")
+    assert message.endswith("invalid YAML: nested deeper than 64 levels")
+
+
+def test_file_over_a_megabyte_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    big = write(tmp_path, "# padding\n" * 100_001)
+    assert error_of(big) == (f"{big}: larger than 1 MB; a baton.yaml is far smaller (is "
+                             "BATON_CONFIG the right file?)")
+    # An endless file: reading it all would never end.
+    assert error_of(Path("/dev/zero")) == ("/dev/zero: larger than 1 MB; a baton.yaml is far "
+                                           "smaller (is BATON_CONFIG the right file?)")
+
+
+def test_directory_unreadable_or_binary_path_is_one_line(tmp_path: Path) -> None:
+    assert error_of(tmp_path) == f"{tmp_path}: is a directory, expected a baton.yaml file"
+    # Opens, then fails to read (root reads any file its mode forbids, so use the kernel's).
+    assert error_of(Path("/proc/self/mem")) == "/proc/self/mem: cannot be read: Input/output error"
+    binary = tmp_path / "baton.yaml"
+    binary.write_bytes(b"teams: \xff\n")
+    assert error_of(binary) == f"{binary}: not UTF-8 text (byte 8 cannot be decoded)"
