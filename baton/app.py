@@ -73,9 +73,9 @@ class App:
 async def build(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
     """Load the configuration (raising ConfigError), migrate, and wire the core to the store."""
     config = load_config(settings.config_path())
+    directory = ConfigDirectory(config)  # its calendars too, before the database is written
     if migrate:
         await upgrade(settings.database_url)
-    directory = ConfigDirectory(config)
     database = Database(settings.database_url)
     clock = clock or SystemClock()
     baton = Baton(database.unit_of_work, clock, directory)
