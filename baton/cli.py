@@ -18,7 +18,7 @@ from baton.demo import load_demo
 from baton.records import collect, export, verify_all
 from baton.server import run_server
 from baton.settings import Settings, SettingsError
-from bot.config import ConfigError, load_config
+from bot.config import ConfigDirectory, ConfigError, load_config
 from bot.items import State
 from bot.ports import ItemQuery
 from store.migrate import current, upgrade
@@ -120,6 +120,7 @@ async def _async_main(args: argparse.Namespace) -> int:
 def _check_config(settings: Settings, path: Path | None) -> int:
     target = path or settings.config_path()
     config = load_config(target)
+    ConfigDirectory(config)  # what `serve` builds from it, calendars included
     teams = ", ".join(t.name for t in config.team_list())
     print(f"{target or 'built-in default'}: ok ({len(config.people)} people; teams: {teams}); "
           f"chat surface: {settings.chat_surface()}")
