@@ -9,11 +9,13 @@ that needs not hold the acknowledgement (events) runs in Bolt's lazy listeners.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import aiohttp
 from aiohttp import web
@@ -27,12 +29,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.background import Background
 from adapters.slack.home import Home
 from adapters.slack.listeners import Observe, SlackListeners
 from adapters.slack.people import SlackDirectory
+from adapters.slack.signing import refusal
 from adapters.slack.transport import SlackTransport
 from adapters.slack.webapi import authorize_url, delivery_failure, error_code, web_client
 from adapters.slack.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
@@ -49,6 +51,80 @@ BOT_SCOPES = ("app_mentions:read", "channels:history", "chat:write", "chat:write
               "commands", "files:write", "groups:history", "im:history", "im:write",
               "mpim:history", "reactions:read", "usergroups:read", "users:read",
               "users:read.email")
+
+
+#: The largest body taken on Slack's routes, checked before the signature (which needs the
+#: whole body). Slack's largest payloads, a shortcut on a 40,000-character message with its
+#: blocks, form-encoded, stay well below it.
+MAX_BODY_BYTES = 1024 * 1024
+#: A Bolt log line is cut to its first line and this many characters: Bolt logs whole
+#: request bodies (and multi-line code suggestions) on some paths.
+LOG_LINE_LIMIT = 300
+
+
+class OneLine(logging.Filter):
+    """Cuts each log record to one short line. Bolt copies the filters of the logger it is
+    given to every logger it makes, so this one filter covers all of Bolt's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        line = message.split("\n", 1)[0]
+        if len(line) > LOG_LINE_LIMIT:
+            line = line[:LOG_LINE_LIMIT - 1] + "…"
+        if line != message:
+            record.msg, record.args = line, None
+        return True
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger Bolt is given (and copies to the loggers it makes), lines cut short."""
+    logger = logging.getLogger("baton.bolt")
+    if not any(isinstance(f, OneLine) for f in logger.filters):
+        logger.addFilter(OneLine())
+    return logger
+
+
+async def _capped_body(request: web.Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is longer than `limit` (refused by its
+    Content-Length before any of it is read, or as soon as a chunked body passes it)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _utf8(body: bytes, charset: str | None) -> str | None:
+    """The body as text when it is UTF-8 (as Slack sends it) and says so or says nothing."""
+    if charset is not None:
+        try:
+            if codecs.lookup(charset).name != "utf-8":
+                return None
+        except LookupError:
+            return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _odd_shape(body: Any) -> str:
+    """What in a parsed Slack body would trip Bolt's own code ('' when nothing does)."""
+    if not isinstance(body, dict):
+        return f"the body is not an object ({type(body).__name__})"
+    event = body.get("event")
+    if event is not None and not isinstance(event, dict):
+        return f"its event is not an object ({type(event).__name__})"
+    return ""
+
+
+def _unreadable() -> web.Response:
+    return web.json_response({"error": "unreadable request"}, status=400)
 
 
 class SlackSetupError(Exception):
@@ -107,7 +183,7 @@ class SlackSurface:
 
     def _bolt(self, installations: AsyncInstallationStore | None,
               states: AsyncOAuthStateStore | None) -> AsyncApp:
-        logger = logging.getLogger("baton.bolt")
+        logger = bolt_logger()
         if not self.config.oauth or installations is None:
             return AsyncApp(name="baton", logger=logger, process_before_response=True,
                             signing_secret=self.config.signing_secret,
@@ -146,20 +222,39 @@ class SlackSurface:
             app.router.add_get(REDIRECT_PATH, self._oauth(self.bolt.oauth_flow.handle_callback))
 
     async def events(self, request: web.Request) -> web.Response:
-        """Slack's requests, checked and answered by Bolt; a body Bolt cannot read (it fails
-        on shapes it does not expect) gets 401 if unsigned, 400 if signed."""
-        raw = await request.text()
+        """Slack's requests: the signature is checked on the body's bytes before anything
+        reads them (unsigned, forged, stale or oversized: refused with one log line, no
+        body), then the signed text is answered by Bolt. A signed body Baton cannot read
+        gets 400; an event that is not an object is acknowledged and dropped."""
+        body = await _capped_body(request, MAX_BODY_BYTES)
+        if body is None:
+            log.info("Slack request refused: body over %d bytes", MAX_BODY_BYTES)
+            return web.json_response({"error": "request too large"}, status=413)
+        why = refusal(body, request.headers, self.config.signing_secret, time.time())
+        if why is not None:
+            log.info("Slack request refused (%s): %d bytes", why, len(body))
+            return web.json_response({"error": "invalid request"}, status=401)
+        text = _utf8(body, request.charset)
+        if text is None:
+            log.warning("a signed Slack request Baton cannot read: not UTF-8 (charset %.40r)",
+                        request.charset)
+            return _unreadable()
         try:
-            bolt_request = AsyncBoltRequest(body=raw, query=request.query_string,
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
                                             headers=dict(request.headers))
+        except Exception as exc:  # not Slack's JSON or form encoding
+            log.warning("a signed Slack request Baton cannot read: %s", type(exc).__name__)
+            return _unreadable()
+        shape = _odd_shape(bolt_request.body)
+        if shape:
+            # Signed, so Slack's: acknowledge, or Slack would retry what Baton cannot read.
+            log.warning("a signed Slack request Baton ignores: %s", shape)
+            return web.Response(status=200)
+        try:
             response = await self.bolt.async_dispatch(bolt_request)
-        except Exception as exc:  # not Slack's JSON or form encoding, or not Slack's shapes
-            verifier = SignatureVerifier(self.config.signing_secret)
-            signed = verifier.is_valid_request(raw, dict(request.headers))
-            if signed:
-                log.warning("a signed Slack request Baton cannot read: %s", type(exc).__name__)
-            return web.json_response({"error": "unreadable request" if signed else
-                                      "invalid request"}, status=400 if signed else 401)
+        except Exception as exc:  # Bolt fails on shapes it does not expect
+            log.warning("a signed Slack request Baton cannot read: %s", type(exc).__name__)
+            return _unreadable()
         return await to_aiohttp_response(response)
 
     def _oauth(self, handle: Callable[[AsyncBoltRequest], Awaitable[object]]
