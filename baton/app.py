@@ -14,7 +14,7 @@ from bot.locks import MemoryLocks
 from bot.ports import Clock, Deduplicator, Locks
 from bot.service import Baton
 from store.dedup import SqlDeduplicator
-from store.migrate import is_current, upgrade
+from store.migrate import head, revision_of, upgrade
 from store.redis_kv import RedisDeduplicator, RedisLocks, connect
 from store.uow import Database
 
@@ -60,7 +60,7 @@ class App:
         """Database reachable and its schema at the newest migration."""
         if not await self.database.ping():
             return False, "database unreachable"
-        if not await is_current(self.settings.database_url):
+        if await revision_of(self.database) != head():
             return False, "database schema is behind: run `baton db upgrade`"
         if self.redis is not None:
             try:

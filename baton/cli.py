@@ -20,9 +20,10 @@ from baton.server import run_server
 from baton.settings import Settings, SettingsError
 from bot.config import ConfigDirectory, ConfigError, load_config
 from bot.items import State
-from bot.ports import ItemQuery
+from bot.ports import ItemQuery, OutboxStats
 from store.migrate import current, upgrade
 from store.outbox import PARKED, PENDING, SENT, OutboxEntry, SqlOutbox
+from store.uow import SqlUnitOfWork
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,14 +100,14 @@ async def _async_main(args: argparse.Namespace) -> int:
             case "demo":
                 return await _demo(app, force=args.force)
             case "audit":
-                checked, problems = await verify_all(app.database.unit_of_work)
+                checked, problems = await verify_all(app.database)
                 for problem in problems:
                     print(problem)
                 print(f"{checked} events checked: "
                       f"{'chain intact' if not problems else f'{len(problems)} problem(s)'}")
                 return 1 if problems else 0
             case "export":
-                items, events = await collect(app.database.unit_of_work)
+                items, events = await collect(app.database)
                 for line in export(args.out, args.format, items, events):
                     print(line)
                 return 0
@@ -135,8 +136,8 @@ async def _db(settings: Settings, action: str) -> int:
 
 
 async def _is_empty(app: App) -> bool:
-    async with app.database.unit_of_work() as uow:
-        found = await uow.items.find(app.workspace, ItemQuery(states=tuple(State), limit=1))
+    found = await app.database.read(
+        lambda uow: uow.items.find(app.workspace, ItemQuery(states=tuple(State), limit=1)))
     return not found
 
 
@@ -211,16 +212,20 @@ async def _outbox(app: App, args: argparse.Namespace) -> int:
             print("Name the messages to retry (baton outbox retry 12 13) or use --all.",
                   file=sys.stderr)
             return 2
-        async with app.database.unit_of_work() as uow:
+        async def retry(uow: SqlUnitOfWork) -> int:
             retried = await SqlOutbox(uow.session).retry(None if args.all else args.ids,
                                                          app.clock.now())
             await uow.commit()
+            return retried
+
+        retried = await app.database.write(retry)
         print(f"{retried} parked message{'s' if retried != 1 else ''} queued again.")
         return 0
-    async with app.database.unit_of_work() as uow:
+    async def look(uow: SqlUnitOfWork) -> tuple[OutboxStats, list[OutboxEntry]]:
         box = SqlOutbox(uow.session)
-        stats = await box.stats(app.clock.now())
-        rows = await box.rows(args.state, args.limit)
+        return await box.stats(app.clock.now()), await box.rows(args.state, args.limit)
+
+    stats, rows = await app.database.read(look)
     print(f"outbox: {stats.pending} pending ({stats.ready} ready now), {stats.parked} parked")
     for row in rows:
         print(_outbox_line(row))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.context import Request
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.service import Baton
 
 H = 3600
@@ -68,8 +68,11 @@ async def load_demo(baton: Baton, uow: UnitOfWorkFactory, workspace: str,
             refused.append(f"{who}: {text} -> {reply.text}")
     clock.current = now  # the week's follow-ups (reminders, breaches, escalations) are done
     await demo.tick(workspace, now)  # now, so a new console does not start with their flood
-    async with uow() as work:  # the week's messages belong to the past: mark them delivered
+
+    async def delivered(work: UnitOfWork) -> None:  # the week's messages belong to the past
         for queued in await work.outbox.claim(10_000, now):
             await work.outbox.sent(queued.id, now)
         await work.commit()
+
+    await uow.run(delivered)
     return refused

@@ -12,21 +12,26 @@ from typing import Any
 from bot.context import plain_json
 from bot.events import Event, verify
 from bot.items import Item, State
-from bot.ports import ItemQuery, UnitOfWorkFactory
+from bot.ports import ItemQuery, UnitOfWork
+from store.uow import Database
 
 ALL_STATES = tuple(State)
 
 
-async def verify_all(uow: UnitOfWorkFactory) -> tuple[int, list[str]]:
-    """Check every workspace's chain; return the events checked and the problems found."""
-    checked, problems = 0, []
-    async with uow() as work:
+async def verify_all(database: Database) -> tuple[int, list[str]]:
+    """Check every workspace's chain; return the events checked and the problems found.
+    Read in one read-only transaction: writers go on meanwhile."""
+
+    async def check(work: UnitOfWork) -> tuple[int, list[str]]:
+        checked, problems = 0, []
         for workspace in await work.events.workspaces():
             events = await work.events.all(workspace)
             head_seq, head_hash = await work.events.head(workspace)
             checked += len(events)
             problems += [f"{workspace}: {p}" for p in verify(events, head_seq, head_hash)]
-    return checked, problems
+        return checked, problems
+
+    return await database.read(check)
 
 
 def item_row(item: Item) -> dict[str, Any]:
@@ -60,16 +65,20 @@ def _write(path: Path, rows: Iterable[dict[str, Any]], fmt: str) -> int:
 Rows = list[dict[str, Any]]
 
 
-async def collect(uow: UnitOfWorkFactory) -> tuple[Rows, Rows]:
-    """Every workspace's items and events as flat rows."""
-    items: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    async with uow() as work:
+async def collect(database: Database) -> tuple[Rows, Rows]:
+    """Every workspace's items and events as flat rows, read in one read-only transaction (a
+    consistent snapshot that holds up no writer)."""
+
+    async def read(work: UnitOfWork) -> tuple[Rows, Rows]:
+        items: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for workspace in await work.events.workspaces():
             found = await work.items.find(workspace, ItemQuery(states=ALL_STATES, limit=10**9))
             items += [item_row(i) for i in sorted(found, key=lambda i: i.number)]
             events += [event_row(e) for e in await work.events.all(workspace)]
-    return items, events
+        return items, events
+
+    return await database.read(read)
 
 
 def export(directory: Path, fmt: str, items: Rows, events: Rows) -> list[str]:

@@ -42,8 +42,7 @@ def jobs(app: App, worker: OutboxWorker | None = None) -> Jobs:
     """The sweep and the digests of this deployment's teams."""
 
     async def workspaces() -> Sequence[str]:
-        async with app.database.unit_of_work() as uow:
-            known = await uow.events.workspaces()
+        known = await app.database.read(lambda uow: uow.events.workspaces())
         return sorted({app.workspace, *known})
 
     return Jobs(app.baton, app.clock, app.locks, workspaces, schedules(app),
@@ -56,8 +55,7 @@ def watch_outbox(metrics: Metrics, app: App) -> Observe:
     failed delivery counted by surface and kind."""
 
     async def refresh() -> None:
-        async with app.database.unit_of_work() as uow:
-            stats = await uow.outbox.stats(app.clock.now())
+        stats = await app.database.read(lambda uow: uow.outbox.stats(app.clock.now()))
         metrics.outbox_depth.labels("pending").set(stats.pending)
         metrics.outbox_depth.labels("ready").set(stats.ready)
         metrics.outbox_depth.labels("parked").set(stats.parked)

@@ -129,16 +129,14 @@ async def run(url: str, team_items: int, runs: int, charts: Path) -> None:
         figures_t, digest_t, daily_t, chart_t = [], [], [], []
         for n in range(runs):
             started = time.perf_counter()
-            async with db.unit_of_work() as uow:
-                figures = await uow.stats.weekly("bench", "ops", NOW)
+            figures = await db.read(lambda uow: uow.stats.weekly("bench", "ops", NOW))
             figures_t.append(time.perf_counter() - started)
             started = time.perf_counter()
             reply = await baton.run(Request("bench", "alice"), "digest --team ops --weekly")
             digest_t.append(time.perf_counter() - started)
             assert reply.ok, reply.text
             started = time.perf_counter()
-            async with db.unit_of_work() as uow:
-                await uow.stats.daily("bench", "ops", NOW, NOW + 12 * H, 15)
+            await db.read(lambda uow: uow.stats.daily("bench", "ops", NOW, NOW + 12 * H, 15))
             daily_t.append(time.perf_counter() - started)
             started = time.perf_counter()
             await asyncio.to_thread(render_weekly_chart, chart_spec(figures, UTC),

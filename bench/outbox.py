@@ -32,7 +32,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot.messages import Delivery, Outgoing  # noqa: E402
-from bot.ports import DeliveryFailed, Transport  # noqa: E402
+from bot.ports import DeliveryFailed, Transport, UnitOfWork  # noqa: E402
 from jobs.outbox import OutboxWorker, Routes, WorkerSettings  # noqa: E402
 from jobs.pacing import Pacing  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -89,12 +89,15 @@ async def scenario(url: str, platform: str, conversations: int, per: int,
     """Queue the messages, deliver them all; returns (seconds, messages)."""
     await upgrade(url)
     async with Database(url) as db:
-        async with db.unit_of_work() as uow:
+
+        async def queue(uow: UnitOfWork) -> None:
             for n in range(per):
                 for c in range(conversations):
                     await uow.outbox.put(Outgoing("bench", Delivery.CHANNEL, f"C{c:04d}",
                                                   f"message {n} to {c}", f"k{c}-{n}"))
             await uow.commit()
+
+        await db.unit_of_work.run(queue)
         transport = HttpTransport(platform)
         worker = OutboxWorker(db.unit_of_work, Routes(transport), Clock(),
                               WorkerSettings(batch=500, concurrency=256,
@@ -105,8 +108,8 @@ async def scenario(url: str, platform: str, conversations: int, per: int,
         delivered = 0
         while delivered < total:
             await worker.run_once()
-            async with db.unit_of_work() as uow:
-                delivered = total - (await uow.outbox.stats(Clock().now())).pending
+            stats = await db.read(lambda uow: uow.outbox.stats(Clock().now()))
+            delivered = total - stats.pending
             if delivered < total:
                 await asyncio.sleep(0.01)  # postponed slots: wait for the next
         elapsed = time.perf_counter() - started

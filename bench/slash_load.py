@@ -187,6 +187,7 @@ async def core_floor(work: Path, requests: int) -> None:
     from bot.config import ConfigDirectory, load_config
     from bot.context import Request
     from bot.grammar import parse
+    from bot.ports import UnitOfWork, UnitOfWorkFactory
     from bot.service import Baton
 
     (work / "floor.yaml").write_text(CONFIG)
@@ -194,7 +195,12 @@ async def core_floor(work: Path, requests: int) -> None:
                    "BATON_DATABASE_URL": f"sqlite:///{work / 'floor.db'}"}
     app = await build(Settings())
     free = _NoStore()
-    cores = {"no store": Baton(lambda: free, app.clock,  # type: ignore[arg-type,return-value]
+
+    class Free(UnitOfWorkFactory):
+        def __call__(self) -> UnitOfWork:
+            return free  # type: ignore[return-value]
+
+    cores = {"no store": Baton(Free(), app.clock,
                                ConfigDirectory(load_config(work / "floor.yaml"))),
              "SQLite": app.baton}
     figures = {}

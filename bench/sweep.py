@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -42,6 +43,8 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from bot.config import ConfigDirectory, parse_config  # noqa: E402
+from bot.items import Item  # noqa: E402
+from bot.ports import UnitOfWork  # noqa: E402
 from bot.service import Baton  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.tables import ItemRow  # noqa: E402
@@ -156,8 +159,7 @@ async def measure(url: str, size: int, due: int, runs: int) -> Result:
         for run in range(runs):
             clock.current = BASE + run * SPACING
             started = time.perf_counter()
-            async with db.unit_of_work() as uow:
-                got = await uow.items.due_followups("bench", clock.current, due)
+            got = await db.read(partial(due_items, now=clock.current, limit=due))
             reads.append(time.perf_counter() - started)
             assert len(got) == due, (len(got), due)
             started = time.perf_counter()
@@ -165,6 +167,10 @@ async def measure(url: str, size: int, due: int, runs: int) -> Result:
             ticks.append(time.perf_counter() - started)
             assert len(lines) == due, len(lines)
     return Result(size, reads, ticks, plan)
+
+
+async def due_items(uow: UnitOfWork, *, now: datetime, limit: int) -> list[Item]:
+    return await uow.items.due_followups("bench", now, limit)
 
 
 def ms(values: list[float]) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.events import Event, EventDraft
 from bot.figures import DailyFigures, WeeklyFigures
@@ -247,7 +247,22 @@ class UnitOfWork(ABC):
         """Undo whatever was not committed; harmless after a commit."""
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+T = TypeVar("T")
+
+
+class UnitOfWorkFactory(ABC):
+    """Makes units of work: `async with factory() as uow:` drives one from the caller's event
+    loop, statement by statement; `await factory.run(work)` hands a whole one to the store,
+    which runs it where it runs best (SQLite: on its writer thread, off the event loop)."""
+
+    @abstractmethod
+    def __call__(self) -> UnitOfWork: ...
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """`work` done in a new unit of work, which it commits; returns what `work` returns.
+        Leaving without a commit rolls back, as `async with` does."""
+        async with self() as uow:
+            return await work(uow)
 
 
 class DeliveryFailed(Exception):

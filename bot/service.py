@@ -28,7 +28,7 @@ from bot.due import DueError
 from bot.grammar import UsageError, help_text, parse
 from bot.items import Item, State
 from bot.people import Directory, Person
-from bot.ports import Clock, ConcurrentChange, ItemQuery, UnitOfWorkFactory
+from bot.ports import Clock, ConcurrentChange, ItemQuery, UnitOfWork, UnitOfWorkFactory
 from bot.rules import Actor, allowed
 from bot.transitions import DomainError
 
@@ -101,7 +101,8 @@ class Baton:
 
     async def _once(self, request: Request, me: Person, command: Command) -> Reply:
         request = Request(request.workspace, me.id, request.surface, request.delivery)
-        async with self.uow() as uow:
+
+        async def work(uow: UnitOfWork) -> Reply:  # where the store runs it best
             now = self.clock.now()
             if request.delivery and not await uow.deliveries.first_time(
                     request.delivery, now, DELIVERY_REMEMBERED):
@@ -114,6 +115,8 @@ class Baton:
             if reply.ok:
                 await uow.commit()
             return reply
+
+        return await self.uow.run(work)
 
     async def _dispatch(self, ctx: Ctx, command: Command) -> Reply:
         match command:

@@ -9,13 +9,12 @@ from sqlalchemy import Row, bindparam, delete, select
 
 from bot.items import Absence
 from bot.ports import Absences
-from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import upsert_insert
 from store.tables import AbsenceRow
 
 _absences = AbsenceRow.__table__
-_OF_WORKSPACE = prepared(select(_absences).where(_absences.c.workspace == bindparam("ws")))
+_OF_WORKSPACE = select(_absences).where(_absences.c.workspace == bindparam("ws"))
 
 
 class SqlAbsences(Absences):

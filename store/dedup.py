@@ -8,7 +8,7 @@ from sqlalchemy import delete
 
 from bot.ports import Clock, Deduplicator
 from store.tables import SeenKeyRow
-from store.uow import Database
+from store.uow import Database, SqlUnitOfWork
 
 
 class SqlDeduplicator(Deduplicator):
@@ -20,16 +20,21 @@ class SqlDeduplicator(Deduplicator):
         self._clock = clock
 
     async def first_time(self, key: str, ttl: timedelta) -> bool:
-        async with self._database.unit_of_work() as uow:
+        async def record(uow: SqlUnitOfWork) -> bool:
             fresh = await uow.deliveries.first_time(key, self._clock.now(), ttl)
             await uow.commit()
-        return fresh
+            return fresh
+
+        return await self._database.write(record)
 
     async def forget_expired(self) -> int:
         """Drop keys past their expiry; returns how many."""
-        async with self._database.unit_of_work() as uow:
+
+        async def forget(uow: SqlUnitOfWork) -> int:
             result = await uow.session.execute(delete(SeenKeyRow).where(
                 SeenKeyRow.expires_at <= self._clock.now()).returning(SeenKeyRow.key))
             gone = len(result.all())
             await uow.commit()
-        return gone
+            return gone
+
+        return await self._database.write(forget)

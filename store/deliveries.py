@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, update
 
 from bot.ports import Deliveries
-from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import dialect_of, insert_ignoring
 from store.tables import Base, SeenKeyRow
@@ -16,9 +15,9 @@ _seen = Base.metadata.tables[SeenKeyRow.__tablename__]
 # Built once per dialect, run with bound parameters: commands from Slack record one each.
 _RECORD = insert_ignoring(_seen, ["key"], returning=_seen.c.key)
 # A key seen before is taken over only if that sighting has expired.
-_RENEW = prepared(update(_seen).where(_seen.c.key == bindparam("k"),
+_RENEW = update(_seen).where(_seen.c.key == bindparam("k"),
                              _seen.c.expires_at <= bindparam("now")) \
-    .values(expires_at=bindparam("until")).returning(_seen.c.key))
+    .values(expires_at=bindparam("until")).returning(_seen.c.key)
 
 
 class SqlDeliveries(Deliveries):

@@ -9,14 +9,13 @@ from sqlalchemy import Row, insert, select
 
 from bot.events import GENESIS, Event, EventDraft, seal
 from bot.ports import EventLog
-from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import plain_json
 from store.tables import Base, EventRow, WorkspaceRow
 from store.workspaces import WorkspaceHeads
 
 _events = EventRow.__table__
-_INSERT = prepared(insert(Base.metadata.tables[EventRow.__tablename__]))  # every change
+_INSERT = insert(Base.metadata.tables[EventRow.__tablename__])  # every change
 
 
 class SqlEventLog(EventLog):

@@ -22,7 +22,6 @@ from bot.items import (
     Verdict,
 )
 from bot.ports import ConcurrentChange, ItemQuery, ItemRepository
-from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import dialect_of
 from store.tables import ApproverRow, Base, DecisionRow, ItemRow
@@ -33,9 +32,9 @@ _approvers = ApproverRow.__table__
 _decisions = DecisionRow.__table__
 # Built once, run with bound parameters (a statement built per call costs more to prepare
 # than SQLite takes to run it).
-_INSERT = prepared(insert(Base.metadata.tables[ItemRow.__tablename__]).returning(_items.c.id))
-_INSERT_APPROVERS = prepared(insert(Base.metadata.tables[ApproverRow.__tablename__]))
-_INSERT_DECISIONS = prepared(insert(Base.metadata.tables[DecisionRow.__tablename__]))
+_INSERT = insert(Base.metadata.tables[ItemRow.__tablename__]).returning(_items.c.id)
+_INSERT_APPROVERS = insert(Base.metadata.tables[ApproverRow.__tablename__])
+_INSERT_DECISIONS = insert(Base.metadata.tables[DecisionRow.__tablename__])
 
 # The earlier of the two deadlines, null when the item has neither (CASE, for every dialect).
 _earliest = case(

@@ -22,7 +22,6 @@ from sqlalchemy.orm import aliased
 
 from bot.messages import AFTER_THE_CARD, Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
-from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import dialect_of, insert_ignoring, plain_json
 from store.tables import Base, OutboxRow, unposted_card
@@ -51,12 +50,12 @@ def _ready(now: datetime) -> ColumnElement[bool]:
 
 
 # The worker's per-message outcomes, built once as well.
-_SENT = prepared(update(_table).where(_outbox.c.id == bindparam("message")).values(
+_SENT = update(_table).where(_outbox.c.id == bindparam("message")).values(
     state=SENT, sent_at=bindparam("now"), attempts=_outbox.c.attempts + 1,
-    next_attempt_at=None, claimed_by=None))
-_POSTPONE = prepared(update(_table).where(
+    next_attempt_at=None, claimed_by=None)
+_POSTPONE = update(_table).where(
     _outbox.c.id == bindparam("message"), _outbox.c.state == PENDING,
-).values(next_attempt_at=bindparam("until"), claimed_by=None))
+).values(next_attempt_at=bindparam("until"), claimed_by=None)
 
 
 class SqlOutbox(Outbox):

@@ -1,32 +1,27 @@
-"""The session the repositories run statements on.
+"""The sessions the repositories run statements on.
 
-On PostgreSQL that is SQLAlchemy's AsyncSession over asyncpg. On SQLite it is `InlineSession`:
-a plain (sync) SQLAlchemy Connection over the sqlite3 module, its calls made straight from the
-coroutine. SQLite answers a statement in microseconds and Baton's units of work are serialised
-in this process anyway, so a thread per statement (aiosqlite) bought nothing but cost: each
-statement waited for the event loop to come round again while the write lock was held, and
-SQLAlchemy's async adaptation tripled its CPU (measured: 170 µs an insert against 55 µs
-inline; an empty transaction 345 µs against 63 µs). A unit of work now runs from BEGIN to
-COMMIT without yielding to the loop, which is also what makes SQLite's single writer cheap.
-
-The price: while a statement runs, the loop waits. Units of work are short, and the long reads
-(a weekly digest over 100,000 items, ~0.4 s) are rare and scheduled.
+On PostgreSQL that is SQLAlchemy's AsyncSession over asyncpg. On SQLite it is a plain (sync)
+SQLAlchemy Connection, always used from the thread that SQLite work runs on (store.uow):
+`ThreadSession` when the whole unit of work runs on that thread, so each statement executes
+at once; `HandedSession` when the unit of work is driven from the event loop, so each
+statement is handed to that thread and its result handed back.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, TypeVarTuple, overload
 
-from sqlalchemy import Result, ScalarResult
+from sqlalchemy import CursorResult, Result, ScalarResult
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
-from store.prepared import Plans, is_prepared
+from store.loop_threads import LoopThreads, Turn
 
 _Ts = TypeVarTuple("_Ts")
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class SqlSession(Protocol):
@@ -55,48 +50,25 @@ class SqlSession(Protocol):
     def get_bind(self) -> Engine | Connection: ...
 
 
-class InlineSession:
-    """A sync Connection behind the AsyncSession methods Baton uses; no call yields. The
-    repositories send Core statements only, so the ORM Session's bookkeeping (a third of a
-    small statement's cost) is left out."""
+class ThreadSession:
+    """A Connection behind the AsyncSession methods Baton uses, for code running on the
+    thread the connection is used from: no call yields. The repositories send Core statements
+    only, so the ORM Session's bookkeeping is left out."""
 
-    def __init__(self, engine: Engine, plans: Plans | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._plans = plans  # statements marked `prepared` go by these, straight to sqlite3
         self._connection: Connection | None = None
-        self._direct: bool | None = None  # whether plans may run (see `_unobserved`)
 
     @property
     def connection(self) -> Connection:
+        """The connection, checked out of the pool on first use."""
         if self._connection is None:
             self._connection = self._engine.connect()
         return self._connection
 
     async def execute(self, statement: Executable,
                       params: Any = None) -> Result[*tuple[Any, ...]]:
-        plans = self._plans
-        if self._direct is None:  # asked once per unit of work
-            self._direct = plans is not None and self._unobserved()
-        if self._direct and plans is not None and is_prepared(statement):
-            plan = plans.plan(statement, params)
-            if plan is not None:
-                bound = plan.bind(params or {})  # refused before the transaction begins
-                connection = self.connection
-                if not connection.in_transaction():
-                    connection.begin()  # BEGIN as the engine's listener says
-                return plan.run(connection.connection.dbapi_connection, bound,
-                                isinstance(params, list), plans)
         return self.connection.execute(statement, params)
-
-    def _unobserved(self) -> bool:
-        """Whether a statement may skip the engine: nothing would see it pass (echo or SQL
-        logging, execution and error listeners such as the query-plan tests')."""
-        engine = self._engine
-        events = engine.dispatch
-        return not (engine.echo or engine.logger.isEnabledFor(logging.INFO)
-                    or events.before_execute or events.after_execute
-                    or events.before_cursor_execute or events.after_cursor_execute
-                    or engine.dialect.dispatch.handle_error)
 
     async def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]:
         return self.connection.scalars(statement, params)
@@ -105,15 +77,87 @@ class InlineSession:
         return self._engine
 
     async def commit(self) -> None:
+        self.commit_now()
+
+    async def rollback(self) -> None:
+        self.rollback_now()
+
+    async def close(self) -> None:
+        self.close_now()
+
+    def commit_now(self) -> None:
         if self._connection is not None:
             self._connection.commit()
 
-    async def rollback(self) -> None:
+    def rollback_now(self) -> None:
         if self._connection is not None:
             self._connection.rollback()
 
-    async def close(self) -> None:
+    def close_now(self) -> None:
         """Ends the connection's use, rolling back whatever was not committed."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
             connection.close()
+
+
+class HandedSession:
+    """A ThreadSession driven from the event loop: each call runs on one of `threads`, held
+    from the transaction's first statement to its end, so no other work runs there in
+    between (SQLite's one writer at a time, and one thread using the connection)."""
+
+    def __init__(self, engine: Engine, threads: LoopThreads) -> None:
+        self._inner = ThreadSession(engine)
+        self._threads = threads
+        self._turn: Turn | None = None
+
+    async def execute(self, statement: Executable,
+                      params: Any = None) -> Result[*tuple[Any, ...]]:
+        return await self._call(lambda: _buffered(self._inner.connection.execute(statement,
+                                                                                 params)))
+
+    async def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]:
+        result = await self._call(lambda: _buffered(self._inner.connection.execute(statement,
+                                                                                   params)))
+        return result.scalars()
+
+    def get_bind(self) -> Engine | Connection:
+        return self._inner.get_bind()
+
+    async def commit(self) -> None:
+        await self._end(self._inner.commit_now)
+
+    async def rollback(self) -> None:
+        await self._end(self._inner.rollback_now)
+
+    async def close(self) -> None:
+        await self._end(lambda: None)
+
+    async def _call(self, function: Callable[[], _R]) -> _R:
+        if self._turn is None:
+            self._turn = self._threads.hold()
+        return await self._turn.call(function)
+
+    async def _end(self, function: Callable[[], None]) -> None:
+        """End the transaction on its thread, give the connection back to the pool (the
+        next statement takes one again) and let the thread go."""
+        turn, self._turn = self._turn, None
+        if turn is None:
+            return  # no statement since the last end: nothing open, nothing checked out
+        try:
+            await turn.call(lambda: _ending(function, self._inner))
+        finally:
+            turn.release()
+
+
+def _ending(function: Callable[[], None], session: ThreadSession) -> None:
+    try:
+        function()
+    finally:
+        session.close_now()  # rolls back what is still open
+
+
+def _buffered(result: CursorResult[Any]) -> Result[Any]:
+    """Rows read into memory on the connection's thread, so none is fetched from elsewhere."""
+    if not result.returns_rows:
+        return result
+    return result.freeze()()

@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
-from store.prepared import prepared
 from store.session import SqlSession
 
 
@@ -31,13 +30,13 @@ def upsert_insert(session: SqlSession,
 def insert_ignoring(table: Table, key: list[str],
                     returning: ColumnElement[Any] | None = None) -> dict[str, Any]:
     """INSERT … ON CONFLICT (`key`) DO NOTHING, built once for each dialect, to be run with
-    bound parameters as `statements[dialect_of(session)]` (each one `prepared`). With
+    bound parameters as `statements[dialect_of(session)]`. With
     `returning`, a row comes back only when this insert wrote one."""
     statements: dict[str, Any] = {}
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite)):
         statement = dialect.insert(table).on_conflict_do_nothing(index_elements=key)
-        statements[name] = prepared(statement.returning(returning) if returning is not None
-                                    else statement)
+        statements[name] = statement.returning(returning) if returning is not None \
+            else statement
     return statements
 
 

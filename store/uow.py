@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,19 +19,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.ports import UnitOfWork
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 from store.absences import SqlAbsences
 from store.claims import SqlFollowups
 from store.deliveries import SqlDeliveries
 from store.events import SqlEventLog
-from store.inline_sqlite import create_inline_engine
 from store.items import SqlItemRepository
+from store.loop_threads import LoopThreads
 from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
-from store.prepared import Plans
-from store.session import InlineSession
+from store.session import HandedSession, ThreadSession
 from store.stats import SqlStatistics
-from store.wal import WalCheckpointer
 from store.workspaces import WorkspaceHeads
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
@@ -42,23 +41,17 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
 )
 
-# Execution option naming the statement that opens a SQLite transaction. Units of work take
-# the write lock at once (BEGIN IMMEDIATE), so a read-then-write never fails half-way with
-# "database is locked"; read-only checks pass "BEGIN" to take no lock.
-SQLITE_BEGIN = "sqlite_begin"
+READERS = 2  # SQLite reader threads: readiness and /metrics never wait behind an export
+
+T = TypeVar("T")
 
 
 class SqlUnitOfWork(UnitOfWork):
-    """One session, one transaction. Use it as `async with`: that holds the write lock, if
-    any, and closes the session; leaving without `commit()` rolls everything back."""
+    """One session, one transaction. Leaving it (`async with`) closes the session; leaving
+    without `commit()` rolls everything back."""
 
-    def __init__(self, session: AsyncSession | InlineSession,
-                 write_lock: asyncio.Lock | None = None,
-                 checkpoints: WalCheckpointer | None = None) -> None:
+    def __init__(self, session: AsyncSession | ThreadSession | HandedSession) -> None:
         self._session = session
-        self._checkpoints = checkpoints
-        self._write_lock = write_lock
-        self._holding = False
         self._heads = WorkspaceHeads(session)  # items and events share this transaction's
         self.items = SqlItemRepository(session, self._heads)
         self.events = SqlEventLog(session, self._heads)
@@ -71,30 +64,20 @@ class SqlUnitOfWork(UnitOfWork):
         self.deliveries = SqlDeliveries(self._session)
 
     @property
-    def session(self) -> AsyncSession | InlineSession:
+    def session(self) -> AsyncSession | ThreadSession | HandedSession:
         """The transaction's session, for store-internal helpers that are not core ports."""
         return self._session
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        if self._write_lock is not None:
-            await self._write_lock.acquire()
-            self._holding = True
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        try:
-            await self._session.close()  # rolls back whatever was not committed
-        finally:
-            if self._holding and self._write_lock is not None:
-                self._holding = False
-                self._write_lock.release()
+        await self._session.close()  # rolls back whatever was not committed
 
     async def commit(self) -> None:
         await self._session.commit()
         self._forget()
-        if self._checkpoints is not None:
-            self._checkpoints.committed()
 
     async def rollback(self) -> None:
         await self._session.rollback()
@@ -106,21 +89,41 @@ class SqlUnitOfWork(UnitOfWork):
         self._absences.forget()
 
 
+class SqlUnitsOfWork(UnitOfWorkFactory):
+    """The core's factory of units of work over one Database (`Database.unit_of_work`)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def __call__(self) -> SqlUnitOfWork:
+        return self._database.new_unit()
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        return await self._database.write(work)
+
+
 class Database:
     """The engines for one database URL, and the factory of units of work over them.
 
-    SQLite: file directories are created, connections are tuned (WAL, foreign keys, busy
-    timeout) and units of work in this process run one at a time, since SQLite has a single
-    writer and contending for its file lock is far slower than queueing for an asyncio lock.
-    Units of work run on a sync engine, inline (store.session says why); `engine`, the async
-    one that migrations, readiness and Slack's installation store use, runs inline too
-    (store.inline_sqlite), so no transaction on either can wait on the other within the loop.
+    SQLite: file directories are created and connections tuned (WAL, foreign keys, busy
+    timeout). SQLite has one writer at a time, so this process writes from one thread, its
+    writer: a unit of work handed over whole (`unit_of_work.run`, `write`) runs there from
+    BEGIN IMMEDIATE to COMMIT, its statements executed through SQLAlchemy's synchronous API
+    with no hand-over between them, while the event loop goes on serving; one driven from
+    the event loop (`async with unit_of_work()`) holds the writer from its first statement
+    to its end and hands it each statement. Waiting for another process's write lock (up to
+    the busy timeout) is the writer's wait, never the event loop's. Reads that need no write
+    lock (`read`: readiness, outbox figures, exports) run on reader threads in deferred
+    transactions over read-only connections, so they never queue behind writers.
+    `engine`, the async one (stock aiosqlite) that Slack's installation store and tests use,
+    opens deferred transactions too.
+
+    PostgreSQL: AsyncSession over asyncpg on the event loop, for all of it.
     """
 
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False) -> None:
         self.url = _async_driver(make_url(url))
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        file: Path | None = None
         if self.is_sqlite:
             if sqlite_in_memory(self.url):
                 raise ValueError("Baton keeps SQLite data in a file; an in-memory database "
@@ -128,67 +131,112 @@ class Database:
             file = _sqlite_file(self.url)
             if file is not None:
                 file.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_inline_engine(self.url, echo=echo) \
-            if self.is_sqlite else create_async_engine(self.url, echo=echo)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        self._inline: Engine | None = None  # SQLite: the sync engine units of work run on
-        self._checkpoints: WalCheckpointer | None = None
-        self._plans: Plans | None = None
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+        self._writes: Engine | None = None  # SQLite: what the writer thread writes through
+        self._reads: Engine | None = None  # SQLite: what the reader threads read through
+        self._writer = LoopThreads("baton-sqlite-writer")
+        self._readers = LoopThreads("baton-sqlite-reader", READERS)
         if self.is_sqlite:
-            self._inline = create_engine(self.url.set(drivername="sqlite+pysqlite"),
-                                         echo=echo)
-            # Deferred: the async engine's readers (Slack's installation store among them)
-            # must not hold the write lock while SQLAlchemy closes their connection in a task
-            # of its own; its writers commit without yielding, so none can interleave.
+            # Deferred: this engine's readers (Slack's installation store among them) must
+            # not hold the write lock while nothing is written.
             _tune_sqlite(self.engine.sync_engine, begin="BEGIN")
-            if file is not None:
-                self._checkpoints = WalCheckpointer(str(file))
-            _tune_sqlite(self._inline, checkpoint_on_commit=self._checkpoints is None)
-            self._plans = Plans(self._inline)
+            plain = self.url.set(drivername="sqlite+pysqlite")
+            self._writes = create_engine(plain, echo=echo)
+            _tune_sqlite(self._writes, begin="BEGIN IMMEDIATE")
+            self._reads = create_engine(plain, echo=echo)
+            _tune_sqlite(self._reads, begin="BEGIN", read_only=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
+        self.unit_of_work = SqlUnitsOfWork(self)
 
     @property
     def unit_engine(self) -> Engine:
         """The (sync) engine the statements of units of work pass through, for listeners."""
-        return self._inline or self.engine.sync_engine
+        return self._writes or self.engine.sync_engine
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        """A new unit of work; this method is the core's UnitOfWorkFactory."""
-        if self._inline is not None:
-            return SqlUnitOfWork(InlineSession(self._inline, self._plans), self._write_lock,
-                                 self._checkpoints)
-        return SqlUnitOfWork(self._sessions(), self._write_lock)
+    def new_unit(self) -> SqlUnitOfWork:
+        """A unit of work driven from the caller's event loop (`async with`)."""
+        if self._writes is None:
+            return SqlUnitOfWork(self._sessions())
+        self._not_from_within(self._writer)
+        return SqlUnitOfWork(HandedSession(self._writes, self._writer))
+
+    async def write(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+        """`work` in a unit of work of its own, which it commits; SQLite: on the writer."""
+        if self._writes is None:
+            async with self.new_unit() as uow:
+                return await work(uow)
+        return await self._on(self._writer, self._writes, work)
+
+    async def read(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+        """`work` in a transaction that reads only: on SQLite it takes no write lock and
+        waits for no writer. Nothing it does is committed."""
+        if self._reads is None:
+            async with self.new_unit() as uow:
+                return await work(uow)
+        return await self._on(self._readers, self._reads, work)
+
+    async def _on(self, threads: LoopThreads, engine: Engine,
+                  work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+        self._not_from_within(threads)
+
+        async def whole() -> T:
+            async with SqlUnitOfWork(ThreadSession(engine)) as uow:
+                return await work(uow)
+
+        return await threads.run(whole)
+
+    async def read_sync(self, function: Callable[[Connection], T]) -> T:
+        """`function` given a (sync) connection that reads only, for libraries that take
+        one (Alembic's migration context); SQLite: on a reader thread."""
+        if self._reads is None:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(function)
+        reads = self._reads
+        return await self._readers.call(lambda: _connected(reads, function))
+
+    async def write_sync(self, function: Callable[[Connection], T]) -> T:
+        """`function` given a (sync) connection in a transaction committed after it (Alembic
+        migrations, PRAGMA optimize); SQLite: on the writer thread."""
+        if self._writes is None:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(function)
+        writes = self._writes
+        self._not_from_within(self._writer)
+        return await self._writer.call(lambda: _in_transaction(writes, function))
 
     async def ping(self) -> bool:
         """Whether the database answers a query (for readiness checks)."""
         try:
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(**{SQLITE_BEGIN: "BEGIN"})
-                await conn.execute(text("SELECT 1"))
-        except (SQLAlchemyError, OSError):
+            await self.read_sync(lambda conn: conn.exec_driver_sql("SELECT 1").scalar())
+        except (SQLAlchemyError, OSError, sqlite3.Error):
             return False
         return True
 
     async def dispose(self) -> None:
         try:
-            if self._write_lock is not None:
-                await self._optimize_sqlite(self._write_lock)
+            if self._writes is not None:
+                await self._optimize_sqlite()
         finally:
+            await self._writer.close()
+            await self._readers.close()
+            for engine in (self._writes, self._reads):
+                if engine is not None:
+                    engine.dispose()
             await self.engine.dispose()
-            if self._inline is not None:
-                self._inline.dispose()
-            if self._checkpoints is not None:
-                await self._checkpoints.close()
 
-    async def _optimize_sqlite(self, write_lock: asyncio.Lock) -> None:
+    async def _optimize_sqlite(self) -> None:
         """Refresh the planner's statistics where SQLite thinks it worthwhile (cheap): without
         them it cannot tell that few items are open, or that one person approves few."""
-        try:
-            async with write_lock, self.engine.begin() as conn:
-                await conn.exec_driver_sql("PRAGMA optimize")
-        except (SQLAlchemyError, sqlite3.Error):
-            pass  # an optimisation only; never a reason for shutdown to fail
+        # An optimisation only; never a reason for shutdown to fail.
+        with contextlib.suppress(SQLAlchemyError, sqlite3.Error, RuntimeError):
+            await self.write_sync(lambda conn: conn.exec_driver_sql("PRAGMA optimize"))
+
+    @staticmethod
+    def _not_from_within(threads: LoopThreads) -> None:
+        if threads.on_one_of_them():
+            raise RuntimeError("a unit of work started inside another would wait for it to "
+                               "end: use the one at hand")
 
     async def __aenter__(self) -> Database:
         return self
@@ -196,6 +244,16 @@ class Database:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.dispose()
+
+
+def _connected(engine: Engine, function: Callable[[Connection], T]) -> T:
+    with engine.connect() as conn:
+        return function(conn)
+
+
+def _in_transaction(engine: Engine, function: Callable[[Connection], T]) -> T:
+    with engine.begin() as conn:
+        return function(conn)
 
 
 def _async_driver(url: URL) -> URL:
@@ -215,13 +273,11 @@ def _sqlite_file(url: URL) -> Path | None:
     return None if name.startswith("file:") else Path(name).expanduser()
 
 
-def _tune_sqlite(engine: Engine, *, begin: str = "BEGIN IMMEDIATE",
-                 checkpoint_on_commit: bool = True) -> None:
-    """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them as we say
-    (`begin`, unless a connection's SQLITE_BEGIN option says otherwise). Without
-    `checkpoint_on_commit` a WalCheckpointer copies the log back instead."""
-    pragmas = SQLITE_PRAGMAS if checkpoint_on_commit else \
-        (*SQLITE_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
+def _tune_sqlite(engine: Engine, *, begin: str, read_only: bool = False) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them with `begin`
+    (SQLAlchemy's documented recipe for SQLite transactions); `read_only` connections refuse
+    to write."""
+    pragmas = (*SQLITE_PRAGMAS, "PRAGMA query_only=1") if read_only else SQLITE_PRAGMAS
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -233,13 +289,4 @@ def _tune_sqlite(engine: Engine, *, begin: str = "BEGIN IMMEDIATE",
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # Straight to the driver: this runs once per unit of work, and a statement through
-        # SQLAlchemy's execution machinery costs more than SQLite takes to begin.
-        statement = conn.get_execution_options().get(SQLITE_BEGIN, begin)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(statement)
-        except sqlite3.Error as err:  # as SQLAlchemy would have raised it
-            raise OperationalError(statement, None, err) from err
-        finally:
-            cursor.close()
+        conn.exec_driver_sql(begin)

@@ -7,21 +7,19 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 
 from bot.events import GENESIS
-from store.prepared import prepared
 from store.session import SqlSession
 from store.sql import dialect_of, insert_ignoring
 from store.tables import Base, WorkspaceRow
 
 _workspaces = Base.metadata.tables[WorkspaceRow.__tablename__]
 # Built once, run with bound parameters: every command locks the row and moves it on.
-_LOCK = prepared(
-    select(_workspaces.c.next_number, _workspaces.c.last_seq, _workspaces.c.last_hash)
-    .where(_workspaces.c.id == bindparam("ws")).with_for_update())
-_SET_NUMBER = prepared(update(_workspaces).where(_workspaces.c.id == bindparam("ws"))
-                       .values(next_number=bindparam("number")))
+_LOCK = select(_workspaces.c.next_number, _workspaces.c.last_seq, _workspaces.c.last_hash) \
+    .where(_workspaces.c.id == bindparam("ws")).with_for_update()
+_SET_NUMBER = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
+    .values(next_number=bindparam("number"))
 _CREATE = insert_ignoring(_workspaces, ["id"])
-_SET_CHAIN = prepared(update(_workspaces).where(_workspaces.c.id == bindparam("ws"))
-                      .values(last_seq=bindparam("seq"), last_hash=bindparam("hash_")))
+_SET_CHAIN = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash_"))
 
 
 @dataclass

@@ -36,6 +36,7 @@ from bot.ports import (
     OutboxStats,
     Statistics,
     UnitOfWork,
+    UnitOfWorkFactory,
 )
 
 
@@ -347,6 +348,16 @@ class FakeUnitOfWork(UnitOfWork):
 
     async def rollback(self) -> None:
         pass
+
+
+class FakeUnits(UnitOfWorkFactory):
+    """Units of work over one world; `run` is the port's own (the work in this event loop)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.world)
 
 
 class FakeClock:

@@ -39,8 +39,8 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_on_own_engine() -> None:
-    async with Database(_url()) as db, db.engine.begin() as connection:
-        await connection.run_sync(run_on)
+    async with Database(_url()) as db:
+        await db.write_sync(run_on)
 
 
 if context.is_offline_mode():

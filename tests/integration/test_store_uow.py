@@ -1,19 +1,22 @@
-"""Units of work: all-or-nothing, serialized writers, SQLite tuned on connect."""
+"""Units of work: all-or-nothing, serialized writers off the event loop, reads that wait for no
+writer, SQLite tuned on connect."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from contextlib import closing
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from bot.events import GENESIS, EventDraft, verify
 from bot.items import Item, Kind
 from bot.messages import Delivery, Outgoing
-from store.uow import Database
+from bot.ports import UnitOfWork
+from store.uow import Database, SqlUnitOfWork
 from tests.integration.conftest import T0
 
 
@@ -107,62 +110,110 @@ async def test_ping_says_when_the_database_cannot_be_reached(tmp_path: Path) -> 
         assert not await broken.ping()
 
 
-async def test_units_of_work_leave_the_log_to_a_checkpoint_thread(sqlite_db: Database,
-                                                                  db_url: str) -> None:
-    """Commits never copy the write-ahead log back themselves (that syncs the file while the
-    event loop waits); every so many commits a checkpoint thread does."""
-    path = Path(db_url.split(":///", 1)[1])
-    with closing(sqlite3.connect(path)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    before = file_size(path)
-    async with sqlite_db.unit_of_work() as uow:
-        settings = await uow.session.execute(text("PRAGMA wal_autocheckpoint"))
-        assert settings.scalar() == 0
-    for _ in range(39):
-        await create_item(sqlite_db)
-    assert file_size(path) == before, "a commit copied the log back"
-    await create_item(sqlite_db)  # the 40th: a checkpoint starts on a thread
-    for _ in range(1000):  # at most 10 s
-        if file_size(path) > before:
-            break
-        await asyncio.sleep(0.01)
-    assert file_size(path) > before
-
-
-def file_size(path: Path) -> int:
-    return path.stat().st_size
-
-
-async def test_sqlite_transactions_run_without_yielding_to_the_event_loop(
+async def test_sqlite_work_runs_on_the_writer_thread_not_the_event_loops(
         sqlite_db: Database) -> None:
-    """A unit of work holds SQLite's one write lock from BEGIN to COMMIT; if it yielded between
-    statements, every other request's work would run inside that window (store.session)."""
-    turns, stop = 0, False
+    """A whole unit of work handed over (`run`) and one driven from here (`async with`) both
+    execute every statement on the one writer thread."""
+    threads: list[str] = []
+
+    def seen(*_: Any) -> None:
+        threads.append(threading.current_thread().name)
+
+    async def work(uow: UnitOfWork) -> int:
+        number = await uow.items.allocate_number("T1")
+        await uow.commit()
+        return number
+
+    event.listen(sqlite_db.unit_engine, "before_cursor_execute", seen)
+    try:
+        assert await sqlite_db.unit_of_work.run(work) == 1
+        ran_whole = list(threads)
+        threads.clear()
+        await create_item(sqlite_db)
+    finally:
+        event.remove(sqlite_db.unit_engine, "before_cursor_execute", seen)
+    assert ran_whole and threads
+    assert {*ran_whole, *threads} == {"baton-sqlite-writer-1"}
+
+
+async def test_a_long_statement_leaves_the_event_loop_free(sqlite_db: Database) -> None:
+    """While SQLite works (here a statement that counts to three million) the loop goes on."""
+    turns = 0
+    running, done = threading.Event(), threading.Event()  # set on the writer's thread
 
     async def spin() -> None:
         nonlocal turns
-        while not stop:
-            turns += 1
+        while not done.is_set():
+            turns += running.is_set()
             await asyncio.sleep(0)
 
+    async def long(uow: SqlUnitOfWork) -> int:
+        running.set()
+        try:
+            count: int = (await uow.session.execute(text(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                "LIMIT 3000000) SELECT count(*) FROM c"))).scalar_one()
+        finally:
+            done.set()
+        return count
+
     spinner = asyncio.create_task(spin())
-    await asyncio.sleep(0)
-    before = turns
-    await create_item(sqlite_db)
-    during_unit = turns - before
-    conn = await sqlite_db.engine.connect()
-    try:
-        before = turns
-        async with conn.begin():  # SQLAlchemy closes connections in a task: left out
-            for _ in range(5):
-                await conn.execute(text("SELECT count(*) FROM items"))
-        during_engine = turns - before
-    finally:
-        await conn.close()
-    stop = True
+    assert await sqlite_db.write(long) == 3_000_000
     await spinner
-    assert turns > 0, "the spinner should have run"
-    assert (during_unit, during_engine) == (0, 0)
+    assert turns > 100, "the event loop waited for SQLite"
+
+
+async def test_a_unit_driven_from_the_loop_holds_the_writer_until_it_ends(
+        sqlite_db: Database) -> None:
+    """Work handed to the writer meanwhile waits for it (one transaction at a time, nothing
+    interleaved on the writer's thread), then runs."""
+
+    async def take(uow: UnitOfWork) -> int:
+        number = await uow.items.allocate_number("T1")
+        await uow.commit()
+        return number
+
+    async with sqlite_db.unit_of_work() as first:
+        assert await first.items.allocate_number("T1") == 1
+        second = asyncio.create_task(sqlite_db.unit_of_work.run(take))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert await first.items.allocate_number("T1") == 2  # still ours alone
+        assert not second.done()
+        await first.commit()
+    assert await second == 3
+
+
+async def test_reads_do_not_wait_for_the_writer(sqlite_db: Database) -> None:
+    """A read-only transaction (readiness, /metrics, exports) runs while a unit of work holds
+    the write lock, and sees what was committed before it."""
+    await create_item(sqlite_db)
+    async with sqlite_db.unit_of_work() as writing:
+        await writing.items.allocate_number("T1")  # the write lock is held from here
+        await writing.outbox.put(Outgoing("T1", Delivery.DM, "bob", "not yet", "k2"))
+        stats = await sqlite_db.read(lambda uow: uow.outbox.stats(T0))
+        assert await sqlite_db.ping()
+        await writing.commit()
+    assert stats.pending == 1
+
+
+async def test_reader_connections_refuse_to_write(sqlite_db: Database) -> None:
+    async def write(uow: SqlUnitOfWork) -> int:
+        return await uow.items.allocate_number("T1")
+
+    with pytest.raises(OperationalError, match="readonly"):
+        await sqlite_db.read(write)
+
+
+async def test_a_unit_of_work_inside_another_is_refused_rather_than_deadlocked(
+        sqlite_db: Database) -> None:
+    async def nested(_: UnitOfWork) -> None:
+        async with sqlite_db.unit_of_work() as inner:
+            await inner.items.allocate_number("T1")
+
+    with pytest.raises(RuntimeError, match="inside another"):
+        await sqlite_db.unit_of_work.run(nested)
+    assert await create_item(sqlite_db) == 1  # the writer goes on
 
 
 async def test_what_a_transaction_read_under_its_locks_is_forgotten_at_rollback(

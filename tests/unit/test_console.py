@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 
 from adapters.console.session import ConsoleClock, ConsoleSession
 from bot.service import Baton
-from tests.fakes import FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeDirectory, FakeUnits, World
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 async def session_output(script: str, world: World) -> str:
     clock = ConsoleClock(lambda: T0)
-    baton = Baton(lambda: FakeUnitOfWork(world), clock, FakeDirectory())
+    baton = Baton(FakeUnits(world), clock, FakeDirectory())
     out = io.StringIO()
     session = ConsoleSession(
-        baton, lambda: FakeUnitOfWork(world), clock, workspace="w", user="alice",
+        baton, FakeUnits(world), clock, workspace="w", user="alice",
         stdin=io.StringIO(script), stdout=out,
         due_work=lambda now: baton.tick("w", now))
     await session.run()

@@ -17,7 +17,7 @@ from bot.context import Request
 from bot.due import DueError, DueSpec, parse_due, parse_duration
 from bot.people import Person
 from bot.service import Baton
-from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -215,7 +215,7 @@ class Zoned(FakeDirectory):
 
 
 def run(world: World, now: datetime, who: str, text: str) -> tuple[bool, str]:
-    baton = Baton(lambda: FakeUnitOfWork(world), FakeClock(now), Zoned())
+    baton = Baton(FakeUnits(world), FakeClock(now), Zoned())
     reply = asyncio.run(baton.run(Request("w", who), text))
     return reply.ok, reply.text
 

@@ -11,7 +11,7 @@ from bot.context import Request
 from bot.events import verify
 from bot.messages import Delivery
 from bot.service import Baton
-from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -28,7 +28,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def baton(world: World, clock: FakeClock) -> Baton:
-    return Baton(lambda: FakeUnitOfWork(world), clock, FakeDirectory())
+    return Baton(FakeUnits(world), clock, FakeDirectory())
 
 
 async def say(baton: Baton, who: str, text: str) -> str:

@@ -26,7 +26,7 @@ from bot.grammar import HELP, UsageError, help_text, parse
 from bot.items import Kind, Policy, PolicyKind, Priority, State
 from bot.rules import Verb
 from bot.service import Baton
-from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
 
 
 def refusal(text: str) -> str:
@@ -279,7 +279,7 @@ def test_help_for_one_verb(verb: str) -> None:
 
 def test_help_through_the_service() -> None:
     world = World()
-    baton = Baton(lambda: FakeUnitOfWork(world),
+    baton = Baton(FakeUnits(world),
                   FakeClock(datetime(2026, 11, 23, 9, tzinfo=UTC)), FakeDirectory())
 
     async def go() -> None:

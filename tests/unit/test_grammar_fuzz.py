@@ -32,7 +32,7 @@ from bot.commands import (
 from bot.context import Request
 from bot.grammar import HELP, UsageError, help_text, parse
 from bot.service import Baton, Reply
-from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 PEOPLE = ("alice", "bob", "carol", "dave", "lena", "ed", "root")
@@ -173,7 +173,7 @@ SEED = [
 def seeded_world() -> World:
     """A workspace with a handoff, a blocked exception, an approval and someone away."""
     world = World()
-    baton = Baton(lambda: FakeUnitOfWork(world), FakeClock(T0), FakeDirectory())
+    baton = Baton(FakeUnits(world), FakeClock(T0), FakeDirectory())
 
     async def seed() -> None:
         for who, text in SEED:
@@ -200,7 +200,7 @@ def fingerprint(world: World) -> tuple[tuple[str, object], ...]:
 @example("zed", "help")
 def test_the_service_never_raises_and_refusals_write_nothing(who: str, text: str) -> None:
     world = copy.deepcopy(seeded_world())
-    baton = Baton(lambda: FakeUnitOfWork(world), FakeClock(T0), FakeDirectory())
+    baton = Baton(FakeUnits(world), FakeClock(T0), FakeDirectory())
     before = fingerprint(world)
     reply = asyncio.run(baton.run(Request("w", who), text))
     assert isinstance(reply, Reply) and reply.text

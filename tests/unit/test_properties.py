@@ -39,7 +39,7 @@ from bot.items import (
 from bot.messages import Outgoing
 from bot.rules import Actor, Verb, allowed, deciding_for
 from bot.service import Baton, Reply
-from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, FakeUnits, World
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 WS = "w"
@@ -262,7 +262,7 @@ class BatonMachine(RuleBasedStateMachine):
         self.world = LeanWorld()
         self.clock = FakeClock(T0)
         self.directory = FakeDirectory()
-        self.baton = Baton(lambda: FakeUnitOfWork(self.world), self.clock, self.directory)
+        self.baton = Baton(FakeUnits(self.world), self.clock, self.directory)
         self.finals: dict[int, tuple[object, ...]] = {}
         self.changes = 0  # successful steps that must have appended an event
         self.transcript: list[str] = []
@@ -666,7 +666,7 @@ TestBatonProperties = BatonMachine.TestCase
 
 def _script(lines: list[tuple[str, str]]) -> World:
     world = World()
-    baton = Baton(lambda: FakeUnitOfWork(world), FakeClock(T0), FakeDirectory())
+    baton = Baton(FakeUnits(world), FakeClock(T0), FakeDirectory())
 
     async def go() -> None:
         for who, text in lines:
@@ -689,7 +689,7 @@ def test_reassigned_blocked_handoff_resumes_open() -> None:
 def test_assign_to_away_person_whose_delegate_owns_it_is_refused() -> None:
     world = _script([("alice", "handoff @bob Ship notes"), ("bob", "accept #1"),
                      ("carol", "away --delegate @bob")])
-    baton = Baton(lambda: FakeUnitOfWork(world), FakeClock(T0), FakeDirectory())
+    baton = Baton(FakeUnits(world), FakeClock(T0), FakeDirectory())
     reply = asyncio.run(baton.run(Request(WS, "alice"), "assign #1 @carol"))
     item = world.items[(WS, 1)]
     assert (item.owner, item.state) == ("bob", State.ACTIVE)

@@ -14,7 +14,7 @@ from bot.context import Request
 from bot.messages import Delivery
 from bot.people import ChainStep, SlaTargets, TeamClock
 from bot.service import Baton
-from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
 
 LONDON = ZoneInfo("Europe/London")
 H = timedelta(hours=1)
@@ -40,7 +40,7 @@ class Office:
         rules = TeamClock(calendar=OFFICE, chain=CHAIN, **clock)  # type: ignore[arg-type]
         directory = FakeDirectory({"release": rules},
                                   targets or SlaTargets(4 * H, timedelta(days=2), 0.75))
-        self.baton = Baton(lambda: FakeUnitOfWork(self.world), self.clock, directory)
+        self.baton = Baton(FakeUnits(self.world), self.clock, directory)
 
     async def say(self, who: str, text: str, at: datetime | None = None) -> None:
         if at is not None:

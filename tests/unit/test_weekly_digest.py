@@ -15,7 +15,7 @@ from bot.items import Item, Kind
 from bot.messages import Delivery
 from bot.service import Baton
 from bot.weekly import chart_spec, weekly_digest
-from tests.fakes import FakeClock, FakeDirectory, FakeUnitOfWork, World
+from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -87,7 +87,7 @@ def test_percentiles_and_age_buckets() -> None:
 async def test_digest_weekly_on_demand_and_a_long_daily_digest_in_pages() -> None:
     world = World()
     clock = FakeClock(NOW)
-    baton = Baton(lambda: FakeUnitOfWork(world), clock, FakeDirectory())
+    baton = Baton(FakeUnits(world), clock, FakeDirectory())
     for n in range(40):
         reply = await baton.run(Request("w", "carol"), f"exception Disk {n} is full of "
                                 f"{'very ' * 20}old logs --team eval")
