@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-# A bare Figure (no pyplot) draws with the Agg canvas: no display, no global state, safe in
-# a server's worker thread.
-from matplotlib.figure import Figure
-
 
 def render_weekly_chart(spec: Mapping[str, Any], path: Path) -> None:
     """Backlog (line) and throughput, created and done per week (bars), from the digest's
     chart data; written atomically so a half-drawn file is never uploaded."""
+    # matplotlib takes most of a second to import: only a process that draws a chart pays.
+    # A bare Figure (no pyplot) draws with the Agg canvas: no display, no global state, safe
+    # in a server's worker thread.
+    from matplotlib.figure import Figure
+
     weeks = [str(w) for w in spec.get("weeks", [])]
     created = [int(n) for n in spec.get("created", [])]
     done = [int(n) for n in spec.get("done", [])]
