@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING
 
 from baton.settings import Settings
 from bot.config import Config, ConfigDirectory, load_config
@@ -15,8 +13,10 @@ from bot.ports import Clock, Deduplicator, Locks
 from bot.service import Baton
 from store.dedup import SqlDeduplicator
 from store.migrate import head, revision_of, upgrade
-from store.redis_kv import RedisDeduplicator, RedisLocks, connect
 from store.uow import Database
+
+if TYPE_CHECKING:  # redis is imported where BATON_REDIS_URL asks for it
+    from redis.asyncio import Redis
 
 
 class SystemClock:
@@ -40,8 +40,12 @@ class App:
 
     def __post_init__(self) -> None:
         if self.redis is None and self.settings.redis_url:
+            from store.redis_kv import connect
+
             self.redis = connect(self.settings.redis_url)
         if self.redis is not None:
+            from store.redis_kv import RedisDeduplicator, RedisLocks
+
             self.dedup, self.locks = RedisDeduplicator(self.redis), RedisLocks(self.redis)
         else:
             self.dedup = SqlDeduplicator(self.database, self.clock)
@@ -63,6 +67,8 @@ class App:
         if await revision_of(self.database) != head():
             return False, "database schema is behind: run `baton db upgrade`"
         if self.redis is not None:
+            from redis.exceptions import RedisError
+
             try:
                 await self.redis.ping()  # type: ignore[misc]  # redis-py types sync and async alike
             except (OSError, RedisError) as exc:
