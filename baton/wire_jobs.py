@@ -9,14 +9,17 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from adapters.http.metrics import Metrics
 from baton.app import App
 from bot.ports import Transport
 from jobs.charts import render_weekly_chart
 from jobs.outbox import Observe, OutboxWorker, Routes, WorkerSettings
 from jobs.pacing import Pacing
 from jobs.scheduler import DigestJob, Jobs, digest_jobs
+
+if TYPE_CHECKING:  # the console has no /metrics: it need not import prometheus or aiohttp
+    from adapters.http.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
