@@ -13,11 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from bot.config import DEFAULT_PATH, ConfigError
-from store.uow import sqlite_in_memory
 
 Surface = Literal["slack", "teams", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -33,7 +30,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=PREFIX, env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True,
-        extra="ignore", frozen=True)
+        extra="ignore", frozen=True,
+        # Only what the environment gives is checked: the defaults below are valid (a test
+        # checks them), and checking the database URL imports SQLAlchemy.
+        validate_default=False)
 
     database_url: str = "sqlite+aiosqlite:///baton.db"
     redis_url: str | None = None
@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
+        # Imported here, when BATON_DATABASE_URL is set, not by every command that reads the
+        # settings (SQLAlchemy takes a third of a second to import).
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        from store.uow import sqlite_in_memory
+
         try:
             url = make_url(value)
         except ArgumentError:
