@@ -1,29 +1,30 @@
-"""The `baton` command: one place that wires bot/, store/, adapters/ and jobs/ together."""
+"""The `baton` command: one place that wires bot/, store/, adapters/ and jobs/ together.
+
+Each command imports what it uses when it runs (a chart library for a chart, Slack for Slack,
+Alembic to migrate), so `baton --help` and `baton check-config` start at once;
+tests/integration/test_cli_imports.py keeps it so and bench/startup.py measures it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from adapters.console.session import ConsoleClock, ConsoleSession
-from adapters.console.transport import ConsoleTransport
-from baton import wire_jobs
-from baton.app import App, SystemClock, build
-from baton.demo import load_demo
-from baton.records import collect, export, verify_all
-from baton.server import run_server
-from baton.settings import Settings, SettingsError
-from bot.config import ConfigDirectory, ConfigError, load_config
-from bot.items import State
-from bot.ports import ItemQuery, OutboxStats
-from store.migrate import current, upgrade
-from store.outbox import PARKED, PENDING, SENT, OutboxEntry, SqlOutbox
-from store.uow import SqlUnitOfWork
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from baton.app import App
+    from baton.settings import Settings
+    from bot.ports import OutboxStats
+    from store.outbox import OutboxEntry
+    from store.uow import SqlUnitOfWork
+
+#: The outbox's states as `baton outbox list --state` offers them: store.outbox's PENDING,
+#: SENT and PARKED (a test holds them equal), named here so the parser needs no SQLAlchemy.
+OUTBOX_STATES = ("pending", "sent", "parked")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,14 +52,19 @@ def _parser() -> argparse.ArgumentParser:
     box = sub.add_parser("outbox", help="messages waiting, sent or parked; retry parked ones")
     box.add_argument("action", choices=["list", "retry"])
     box.add_argument("ids", nargs="*", type=int, metavar="id", help="messages to retry")
-    box.add_argument("--state", choices=[PENDING, SENT, PARKED], help="list only these")
+    box.add_argument("--state", choices=OUTBOX_STATES, help="list only these")
     box.add_argument("--all", action="store_true", help="retry every parked message")
     box.add_argument("--limit", type=int, default=50, help="list at most this many (50)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv)  # --help and usage errors end here, having imported little
+    import asyncio
+
+    from baton.settings import SettingsError
+    from bot.config import ConfigError
+
     try:
         return asyncio.run(_async_main(args))
     except (ConfigError, SettingsError) as exc:
@@ -69,25 +75,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+QUIET_ON_IMPORT = "alembic.runtime.plugins"
 
 
 def configure_logging(settings: Settings, command: str) -> None:
     """Log lines to stderr with time, level and logger, at BATON_LOG_LEVEL. A terminal
     session (`baton run` or `chat` on the console) shows warnings and errors only unless
     BATON_LOG_LEVEL is set, so log lines do not interleave with the conversation."""
+    import logging
+
     serving = command == "serve" or (command == "run" and settings.chat_surface() != "console")
     chosen = "log_level" in settings.model_fields_set  # in the environment or .env
     level = settings.log_level if serving or chosen else "WARNING"
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    # Alembic names each plugin it loads, at INFO, when it is imported: now that it is
+    # imported after logging is set up (when a command migrates), that would be seven lines
+    # of noise at every start. Its warnings still show, and DEBUG shows everything.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger(QUIET_ON_IMPORT).setLevel(logging.WARNING)
 
 
 async def _async_main(args: argparse.Namespace) -> int:
+    from baton.settings import Settings
+
     settings = Settings.from_env()
     configure_logging(settings, args.command)
     if args.command == "check-config":
         return _check_config(settings, args.path)
     if args.command == "db":
         return await _db(settings, args.action)
+    from baton.app import build
+
     app = await build(settings)
     try:
         match args.command:
@@ -100,6 +118,8 @@ async def _async_main(args: argparse.Namespace) -> int:
             case "demo":
                 return await _demo(app, force=args.force)
             case "audit":
+                from baton.records import verify_all
+
                 checked, problems = await verify_all(app.database)
                 for problem in problems:
                     print(problem)
@@ -107,6 +127,8 @@ async def _async_main(args: argparse.Namespace) -> int:
                       f"{'chain intact' if not problems else f'{len(problems)} problem(s)'}")
                 return 1 if problems else 0
             case "export":
+                from baton.records import collect, export
+
                 items, events = await collect(app.database)
                 for line in export(args.out, args.format, items, events):
                     print(line)
@@ -119,6 +141,8 @@ async def _async_main(args: argparse.Namespace) -> int:
 
 
 def _check_config(settings: Settings, path: Path | None) -> int:
+    from bot.config import ConfigDirectory, load_config
+
     target = path or settings.config_path()
     config = load_config(target)
     ConfigDirectory(config)  # what `serve` builds from it, calendars included
@@ -129,6 +153,8 @@ def _check_config(settings: Settings, path: Path | None) -> int:
 
 
 async def _db(settings: Settings, action: str) -> int:
+    from store.migrate import current, upgrade
+
     if action == "upgrade":
         await upgrade(settings.database_url)
     print(f"database at revision {await current(settings.database_url) or 'none'}")
@@ -136,12 +162,17 @@ async def _db(settings: Settings, action: str) -> int:
 
 
 async def _is_empty(app: App) -> bool:
+    from bot.items import State
+    from bot.ports import ItemQuery
+
     found = await app.database.read(
         lambda uow: uow.items.find(app.workspace, ItemQuery(states=tuple(State), limit=1)))
     return not found
 
 
 async def _demo(app: App, *, force: bool) -> int:
+    from baton.demo import load_demo
+
     if not force and not await _is_empty(app):
         print("The database already has items; `baton demo --force` adds the demo week anyway.")
         return 1
@@ -163,6 +194,13 @@ async def _run(app: App) -> int:
 
 
 async def _chat(app: App, user: str | None) -> int:
+    import asyncio
+
+    from adapters.console.session import ConsoleClock, ConsoleSession
+    from adapters.console.transport import ConsoleTransport
+    from baton import wire_jobs
+    from baton.app import SystemClock
+
     name = user or app.settings.console_user or "alice"
     person = app.directory.person(name.lstrip("@"))
     if person is None:
@@ -207,6 +245,8 @@ async def _chat(app: App, user: str | None) -> int:
 
 
 async def _outbox(app: App, args: argparse.Namespace) -> int:
+    from store.outbox import SqlOutbox
+
     if args.action == "retry":
         if not args.ids and not args.all:
             print("Name the messages to retry (baton outbox retry 12 13) or use --all.",
@@ -233,6 +273,8 @@ async def _outbox(app: App, args: argparse.Namespace) -> int:
 
 
 def _outbox_line(row: OutboxEntry) -> str:
+    from store.outbox import SENT
+
     when = row.sent_at if row.state == SENT else row.next_attempt_at
     at = f" {'sent' if row.state == SENT else 'next'} {when:%Y-%m-%d %H:%M:%S}" if when else ""
     item = f" #{row.item}" if row.item is not None else ""
@@ -244,6 +286,8 @@ def _outbox_line(row: OutboxEntry) -> str:
 
 
 async def _serve(app: App) -> int:
+    from baton.server import run_server
+
     return await run_server(app)
 
 
