@@ -81,7 +81,7 @@ def test_the_console_imports_no_platform_chart_or_http_code(
         tmp_path: Path, env: dict[str, str]) -> None:
     loaded = imported("from baton.cli import main\nassert main(['chat', '--as', 'alice']) == 0",
                       env, tmp_path, stdin="mine\n:quit\n")
-    assert {"sqlalchemy", "aiosqlite", "apscheduler"} <= loaded  # it did run
+    assert {"sqlalchemy", "apscheduler"} <= loaded  # it did run
     unwanted = HEAVY - {"alembic"} | {"redis", "prometheus_client"}  # it migrates, though
     assert not loaded & unwanted, sorted(loaded & unwanted)
 
