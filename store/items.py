@@ -8,7 +8,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Row,
+    bindparam,
+    case,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from bot.items import (
     Decision,
@@ -22,9 +34,10 @@ from bot.items import (
     Verdict,
 )
 from bot.ports import ConcurrentChange, ItemQuery, ItemRepository
+from store.held import Held, ItemKey
 from store.session import SqlSession
 from store.sql import dialect_of
-from store.tables import ApproverRow, Base, DecisionRow, ItemRow
+from store.tables import ApproverRow, Base, DecisionRow, FollowupRow, ItemRow
 from store.workspaces import WorkspaceHeads
 
 _items = ItemRow.__table__
@@ -35,6 +48,20 @@ _decisions = DecisionRow.__table__
 _INSERT = insert(Base.metadata.tables[ItemRow.__tablename__]).returning(_items.c.id)
 _INSERT_APPROVERS = insert(Base.metadata.tables[ApproverRow.__tablename__])
 _INSERT_DECISIONS = insert(Base.metadata.tables[DecisionRow.__tablename__])
+# The columns to set come from the parameters, the row from `old_*`: one statement for every
+# save, compiled once.
+_UPDATE = update(Base.metadata.tables[ItemRow.__tablename__]).where(
+    _items.c.workspace == bindparam("old_workspace"), _items.c.number == bindparam("old_number"),
+    _items.c.version == bindparam("old_version"))
+_UPDATE_RETURNING = _UPDATE.returning(_items.c.id)
+_DELETE_APPROVERS = delete(Base.metadata.tables[ApproverRow.__tablename__]).where(
+    _approvers.c.item_id == bindparam("item_id"))
+_followups = Base.metadata.tables[FollowupRow.__tablename__]
+_CLAIMS = select(_followups.c.item, _followups.c.target, _followups.c.step).where(
+    _followups.c.workspace == bindparam("ws"),
+    _followups.c.item.in_(bindparam("items", expanding=True)))
+_DELETE_DECISIONS = delete(Base.metadata.tables[DecisionRow.__tablename__]).where(
+    _decisions.c.item_id == bindparam("item_id"))
 
 # The earlier of the two deadlines, null when the item has neither (CASE, for every dialect).
 _earliest = case(
@@ -45,17 +72,39 @@ _earliest = case(
 )
 
 
+Children = tuple[tuple[str, ...], tuple[Decision, ...]]
+
+
 class SqlItemRepository(ItemRepository):
-    def __init__(self, session: SqlSession, heads: WorkspaceHeads | None = None) -> None:
+    """Items over their three tables. A save of an item this transaction holds (store.held)
+    waits and goes with the others in one statement, before the commit or the next read of
+    items; any other save is checked at once against the version read. An item's approvers
+    and decisions are rewritten only when they differ from what is stored (most saves change
+    neither)."""
+
+    def __init__(self, session: SqlSession, heads: WorkspaceHeads | None = None,
+                 held: Held | None = None) -> None:
         self._session = session
         self._heads = heads or WorkspaceHeads(session)
+        self._held = held or Held()
+        self._stored: dict[ItemKey, Children] = {}  # approvers and decisions, as stored
+        self._queued: list[dict[str, Any]] = []
+
+    def forget(self) -> None:
+        self._stored.clear()
+        self._queued.clear()
 
     async def allocate_number(self, workspace: str) -> int:
         return await self._heads.take_number(workspace)
 
     async def add(self, item: Item) -> None:
+        await self.flush()
         result = await self._session.execute(_INSERT, {**_columns(item), "version": item.version})
         await self._write_children(result.scalar_one(), item)
+        key = (item.workspace, item.number)
+        self._stored[key] = (item.approvers, item.decisions)
+        if self._held.whole_database:
+            self._held.versions[key] = item.version
 
     async def get(self, workspace: str, number: int) -> Item | None:
         found = await self._load(select(_items).where(
@@ -63,21 +112,36 @@ class SqlItemRepository(ItemRepository):
         return found[0] if found else None
 
     async def save(self, item: Item) -> Item:
-        result = await self._session.execute(
-            update(ItemRow)
-            .where(ItemRow.workspace == item.workspace, ItemRow.number == item.number,
-                   ItemRow.version == item.version)
-            .values(**_columns(item), version=item.version + 1)
-            .returning(ItemRow.id)
-            .execution_options(synchronize_session=False))
-        item_id = result.scalar_one_or_none()
-        if item_id is None:
-            raise ConcurrentChange(f"{item.workspace} {item.ref} changed since version "
-                                   f"{item.version} was read")
-        await self._session.execute(delete(ApproverRow).where(ApproverRow.item_id == item_id))
-        await self._session.execute(delete(DecisionRow).where(DecisionRow.item_id == item_id))
-        await self._write_children(item_id, item)
+        key = (item.workspace, item.number)
+        children = (item.approvers, item.decisions)
+        row = {**_columns(item), "version": item.version + 1, "old_workspace": item.workspace,
+               "old_number": item.number, "old_version": item.version}
+        if self._held.versions.get(key) == item.version and self._stored.get(key) == children:
+            self._queued.append(row)
+        else:
+            await self.flush()
+            item_id = (await self._session.execute(_UPDATE_RETURNING, row)).scalar_one_or_none()
+            if item_id is None:
+                raise ConcurrentChange(f"{item.workspace} {item.ref} changed since version "
+                                       f"{item.version} was read")
+            if self._stored.get(key) != children:
+                await self._session.execute(_DELETE_APPROVERS, {"item_id": item_id})
+                await self._session.execute(_DELETE_DECISIONS, {"item_id": item_id})
+                await self._write_children(item_id, item)
+                self._stored[key] = children
+        if key in self._held.versions:
+            self._held.versions[key] = item.version + 1
         return replace(item, version=item.version + 1)
+
+    async def flush(self) -> None:
+        """Write the saves held back, in one statement."""
+        if not self._queued:
+            return
+        rows, self._queued = self._queued, []
+        result = await self._session.execute(_UPDATE, rows)
+        if isinstance(result, CursorResult) and result.supports_sane_multi_rowcount() \
+                and result.rowcount != len(rows):  # cannot happen while the rows are held
+            raise ConcurrentChange(f"{len(rows) - result.rowcount} held item(s) changed")
 
     async def find(self, workspace: str, query: ItemQuery) -> list[Item]:
         stmt = select(_items).where(ItemRow.workspace == workspace, *_filters(query))
@@ -91,19 +155,29 @@ class SqlItemRepository(ItemRepository):
         ).order_by(ItemRow.number))
 
     async def due_followups(self, workspace: str, now: datetime, limit: int) -> list[Item]:
-        """Due items by ix_items_followup. On PostgreSQL the sweep first locks the workspace
-        row, so replicas sweeping at once take turns (the audit chain would serialize their
-        writes anyway, and taking it first avoids a lock-order deadlock with commands), then
-        locks the due rows, skipping any a command holds right now."""
+        """Due items by ix_items_followup, held by this transaction with their follow-up
+        claims read (store.held). On PostgreSQL the sweep first locks the workspace row, so
+        replicas sweeping at once take turns (the audit chain would serialize their writes
+        anyway, and taking it first avoids a lock-order deadlock with commands), then locks
+        the due rows, skipping any a command holds right now."""
         due = select(_items).where(
             ItemRow.workspace == workspace, ItemRow.next_followup_at <= now,
         ).order_by(ItemRow.next_followup_at).limit(limit)  # the index's own order: no sort
         if dialect_of(self._session) == "postgresql":
             await self._heads.lock(workspace)
             due = due.with_for_update(skip_locked=True)
-        return await self._load(due)
+        items = await self._load(due, held=True)
+        if items:
+            claims: dict[ItemKey, set[tuple[str, str]]] = {
+                (workspace, i.number): set() for i in items}
+            for row in await self._session.execute(_CLAIMS, {
+                    "ws": workspace, "items": [i.number for i in items]}):
+                claims[(workspace, row.item)].add((row.target, row.step))
+            self._held.claims.update(claims)
+        return items
 
-    async def _load(self, stmt: Any) -> list[Item]:
+    async def _load(self, stmt: Any, *, held: bool = False) -> list[Item]:
+        await self.flush()
         rows = (await self._session.execute(stmt)).all()
         ids = [r.id for r in rows]
         approvers: dict[int, list[str]] = defaultdict(list)
@@ -114,6 +188,12 @@ class SqlItemRepository(ItemRepository):
             for d in await self._children(_decisions, ids):
                 decisions[d.item_id].append(Decision(d.approver, Verdict(d.verdict), d.comment,
                                                      d.at, d.by))
+        held = held or self._held.whole_database
+        for r in rows:
+            key = (r.workspace, r.number)
+            self._stored[key] = (tuple(approvers[r.id]), tuple(decisions[r.id]))
+            if held:
+                self._held.versions[key] = r.version
         return [_item(r, approvers[r.id], decisions[r.id]) for r in rows]
 
     async def _children(self, table: Any, item_ids: list[int]) -> Sequence[Row[Any]]:

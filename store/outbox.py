@@ -67,9 +67,12 @@ class SqlOutbox(Outbox):
     def __init__(self, session: SqlSession, lease: timedelta = LEASE) -> None:
         self._session = session
         self._lease = lease
+        self._queued: list[dict[str, Any]] = []
 
     async def put(self, message: Outgoing) -> None:
-        await self._session.execute(_PUT[dialect_of(self._session)], {
+        """Queued here and inserted with the others at `flush` (before the commit, or before
+        anything else this outbox does): a command puts several, a sweep hundreds."""
+        self._queued.append({
             "workspace": message.workspace, "key": message.key,
             "delivery": message.delivery.value, "to": message.to, "item": message.item,
             "text": message.text,
@@ -77,13 +80,25 @@ class SqlOutbox(Outbox):
             "attachment": message.attachment, "state": PENDING, "attempts": 0,
             "last_error": ""})
 
+    async def flush(self) -> None:
+        """Insert the messages put since the last flush, in put order (which is id order:
+        an item's card goes before its thread lines), one statement for all."""
+        if self._queued:
+            rows, self._queued = self._queued, []
+            await self._session.execute(_PUT[dialect_of(self._session)], rows)
+
+    def forget(self) -> None:
+        self._queued.clear()
+
     async def claim(self, limit: int, now: datetime) -> list[Queued]:
         return await self._take(limit, now, self._lease, None)
 
     async def sent(self, message_id: int, now: datetime) -> None:
+        await self.flush()
         await self._session.execute(_SENT, {"message": message_id, "now": now})
 
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
+        await self.flush()
         await self._session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(
             state=PENDING if retry_at is not None else PARKED, last_error=error,
             attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at, claimed_by=None))
@@ -96,6 +111,7 @@ class SqlOutbox(Outbox):
                     worker: str | None) -> list[Queued]:
         """Ready rows, hidden from other claimants until `lease` runs out. A `worker` is
         recorded, so a row it leased before is known to have been possibly delivered."""
+        await self.flush()
         ready = select(_outbox).where(OutboxRow.state == PENDING, _ready(now)) \
             .order_by(OutboxRow.id).limit(limit)
         if dialect_of(self._session) == "postgresql":
@@ -111,9 +127,11 @@ class SqlOutbox(Outbox):
                 for r in rows]
 
     async def postpone(self, message_id: int, until: datetime) -> None:
+        await self.flush()
         await self._session.execute(_POSTPONE, {"message": message_id, "until": until})
 
     async def release(self, worker: str, now: datetime) -> int:
+        await self.flush()
         # claimed_by stays set: the next claim sees the outcome of the last attempt is unknown.
         result = await self._session.execute(update(OutboxRow).where(
             OutboxRow.state == PENDING, OutboxRow.claimed_by == worker,
@@ -121,6 +139,7 @@ class SqlOutbox(Outbox):
         return len(result.all())
 
     async def stats(self, now: datetime) -> OutboxStats:
+        await self.flush()
         ready = _ready(now)  # as a claim sees it
         pending = (await self._session.execute(select(
             func.count(), func.count().filter(ready), func.min(OutboxRow.created_at).filter(ready),
@@ -137,6 +156,7 @@ class SqlOutbox(Outbox):
 
     async def rows(self, state: str | None, limit: int) -> list[OutboxEntry]:
         """Messages newest first, of one state or all."""
+        await self.flush()
         stmt = select(_outbox).order_by(OutboxRow.id.desc()).limit(limit)
         if state is not None:
             stmt = stmt.where(OutboxRow.state == state)
@@ -144,6 +164,7 @@ class SqlOutbox(Outbox):
 
     async def retry(self, ids: Sequence[int] | None, now: datetime) -> int:
         """Parked messages (these ids, or all) back to pending with a fresh count."""
+        await self.flush()
         stmt = update(OutboxRow).where(OutboxRow.state == PARKED)
         if ids is not None:
             stmt = stmt.where(OutboxRow.id.in_(list(ids)))

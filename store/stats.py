@@ -14,7 +14,7 @@ OFFSET, interpolated the same way.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,14 +42,21 @@ OLDEST = 5
 
 
 class SqlStatistics(Statistics):
-    def __init__(self, session: SqlSession) -> None:
+    def __init__(self, session: SqlSession,
+                 written: Callable[[], Awaitable[None]] | None = None) -> None:
         self._session = session
         self._items = SqlItemRepository(session)
+        self._written = written  # writes what the transaction holds back, before figures
+
+    async def _flush(self) -> None:
+        if self._written is not None:
+            await self._written()
 
     # --- the daily blocker digest ----------------------------------------------------------
 
     async def daily(self, workspace: str, team: str, now: datetime, day_end: datetime,
                     limit: int) -> DailyFigures:
+        await self._flush()
         live = [ItemRow.workspace == workspace, ItemRow.team == team, ItemRow.state.in_(_OPEN)]
         not_blocked = ItemRow.state != State.BLOCKED.value
         return DailyFigures(
@@ -83,6 +90,7 @@ class SqlStatistics(Statistics):
 
     async def weekly(self, workspace: str, team: str, now: datetime,
                      weeks: int = 8) -> WeeklyFigures:
+        await self._flush()
         weeks = max(weeks, 2)
         bounds = [now - _WEEK * (weeks - k) for k in range(weeks)]  # bucket k: [b_k, b_k+1)
         ends = [*bounds[1:], now]

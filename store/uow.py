@@ -24,6 +24,7 @@ from store.absences import SqlAbsences
 from store.claims import SqlFollowups
 from store.deliveries import SqlDeliveries
 from store.events import SqlEventLog
+from store.held import Held
 from store.items import SqlItemRepository
 from store.loop_threads import LoopThreads
 from store.outbox import SqlOutbox
@@ -50,17 +51,23 @@ class SqlUnitOfWork(UnitOfWork):
     """One session, one transaction. Leaving it (`async with`) closes the session; leaving
     without `commit()` rolls everything back."""
 
-    def __init__(self, session: AsyncSession | ThreadSession | HandedSession) -> None:
+    def __init__(self, session: AsyncSession | ThreadSession | HandedSession, *,
+                 whole_database: bool = False) -> None:
         self._session = session
         self._heads = WorkspaceHeads(session)  # items and events share this transaction's
-        self.items = SqlItemRepository(session, self._heads)
-        self.events = SqlEventLog(session, self._heads)
-        self.outbox = SqlOutbox(self._session)
+        self._held = Held(whole_database)  # what it holds: shared by items and claims
+        self._items = SqlItemRepository(session, self._heads, self._held)
+        self.items = self._items
+        self._events = SqlEventLog(session, self._heads)
+        self.events = self._events
+        self._outbox = SqlOutbox(self._session)
+        self.outbox = self._outbox
         self._absences = SqlAbsences(self._session)
         self.absences = self._absences
         self.posts = SqlCardPosts(self._session)
-        self.followups = SqlFollowups(self._session)
-        self.stats = SqlStatistics(self._session)
+        self._followups = SqlFollowups(self._session, self._held)
+        self.followups = self._followups
+        self.stats = SqlStatistics(self._session, self.flush)
         self.deliveries = SqlDeliveries(self._session)
 
     @property
@@ -76,6 +83,7 @@ class SqlUnitOfWork(UnitOfWork):
         await self._session.close()  # rolls back whatever was not committed
 
     async def commit(self) -> None:
+        await self.flush()
         await self._session.commit()
         self._forget()
 
@@ -83,10 +91,25 @@ class SqlUnitOfWork(UnitOfWork):
         await self._session.rollback()
         self._forget()
 
+    async def flush(self) -> None:
+        """Write what the repositories hold back to write together (events, messages, the
+        workspace rows they move on)."""
+        await self._followups.flush()
+        await self._items.flush()
+        await self._events.flush()
+        await self._outbox.flush()
+        await self._heads.flush()
+
     def _forget(self) -> None:
-        """What was read under this transaction's locks is not to be trusted after it."""
+        """What was read under this transaction's locks is not to be trusted after it, and
+        what was held back to write is gone with it."""
         self._heads.forget()
+        self._held.forget()
         self._absences.forget()
+        self._items.forget()
+        self._followups.forget()
+        self._events.forget()
+        self._outbox.forget()
 
 
 class SqlUnitsOfWork(UnitOfWorkFactory):
@@ -159,14 +182,14 @@ class Database:
         if self._writes is None:
             return SqlUnitOfWork(self._sessions())
         self._not_from_within(self._writer)
-        return SqlUnitOfWork(HandedSession(self._writes, self._writer))
+        return SqlUnitOfWork(HandedSession(self._writes, self._writer), whole_database=True)
 
     async def write(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """`work` in a unit of work of its own, which it commits; SQLite: on the writer."""
         if self._writes is None:
             async with self.new_unit() as uow:
                 return await work(uow)
-        return await self._on(self._writer, self._writes, work)
+        return await self._on(self._writer, self._writes, work, whole_database=True)
 
     async def read(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """`work` in a transaction that reads only: on SQLite it takes no write lock and
@@ -177,11 +200,13 @@ class Database:
         return await self._on(self._readers, self._reads, work)
 
     async def _on(self, threads: LoopThreads, engine: Engine,
-                  work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+                  work: Callable[[SqlUnitOfWork], Awaitable[T]], *,
+                  whole_database: bool = False) -> T:
         self._not_from_within(threads)
 
         async def whole() -> T:
-            async with SqlUnitOfWork(ThreadSession(engine)) as uow:
+            async with SqlUnitOfWork(ThreadSession(engine),
+                                     whole_database=whole_database) as uow:
                 return await work(uow)
 
         return await threads.run(whole)

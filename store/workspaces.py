@@ -15,11 +15,9 @@ _workspaces = Base.metadata.tables[WorkspaceRow.__tablename__]
 # Built once, run with bound parameters: every command locks the row and moves it on.
 _LOCK = select(_workspaces.c.next_number, _workspaces.c.last_seq, _workspaces.c.last_hash) \
     .where(_workspaces.c.id == bindparam("ws")).with_for_update()
-_SET_NUMBER = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
-    .values(next_number=bindparam("number"))
 _CREATE = insert_ignoring(_workspaces, ["id"])
-_SET_CHAIN = update(_workspaces).where(_workspaces.c.id == bindparam("ws")) \
-    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash_"))
+_MOVE = update(_workspaces).where(_workspaces.c.id == bindparam("ws")).values(
+    next_number=bindparam("number"), last_seq=bindparam("seq"), last_hash=bindparam("hash_"))
 
 
 @dataclass
@@ -27,12 +25,14 @@ class Head:
     next_number: int
     last_seq: int
     last_hash: str
+    moved: bool = False  # changed here since the row was last written
 
 
 class WorkspaceHeads:
-    """The workspace rows one transaction has locked, read once and kept current as it moves
-    them on: a create allocates a number and appends an event, and reading the row again for
-    each would be a statement per step for a value this transaction alone can change."""
+    """The workspace rows one transaction has locked, read once and kept current in memory as
+    it moves them on, then written once (`flush`, before the commit): a create allocates a
+    number and appends an event, a sweep appends hundreds, and writing the row for each would
+    be a statement per step for a value this transaction alone can change."""
 
     def __init__(self, session: SqlSession) -> None:
         self._session = session
@@ -55,17 +55,29 @@ class WorkspaceHeads:
             self._locked[workspace] = head
         return head
 
+    def known(self, workspace: str) -> Head | None:
+        """The row as this transaction has it, if it has locked it."""
+        return self._locked.get(workspace)
+
     def forget(self) -> None:
         self._locked.clear()
 
     async def take_number(self, workspace: str) -> int:
         head = await self.lock(workspace)
         number = head.next_number
-        await self._session.execute(_SET_NUMBER, {"ws": workspace, "number": number + 1})
-        head.next_number = number + 1
+        head.next_number, head.moved = number + 1, True
         return number
 
     async def advance_chain(self, workspace: str, seq: int, hash_: str) -> None:
         head = await self.lock(workspace)
-        await self._session.execute(_SET_CHAIN, {"ws": workspace, "seq": seq, "hash_": hash_})
-        head.last_seq, head.last_hash = seq, hash_
+        head.last_seq, head.last_hash, head.moved = seq, hash_, True
+
+    async def flush(self) -> None:
+        """Write the rows moved on since the last flush."""
+        moved = [(workspace, head) for workspace, head in self._locked.items() if head.moved]
+        if moved:
+            await self._session.execute(_MOVE, [
+                {"ws": workspace, "number": head.next_number, "seq": head.last_seq,
+                 "hash_": head.last_hash} for workspace, head in moved])
+            for _, head in moved:
+                head.moved = False
