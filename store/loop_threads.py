@@ -82,6 +82,12 @@ class LoopThreads:
         """`function()` called on one of the threads."""
         return await self._submit(lambda _: function())
 
+    def submit(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """`function()` queued for one of the threads, from any thread; not awaited."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._put(lambda _: function(), future)
+        return future
+
     def hold(self) -> Turn:
         """A thread for the caller alone, once the jobs queued before are done."""
         turn = Turn()

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from store.absences import SqlAbsences
+from store.checkpoints import PRAGMA as CHECKPOINT_PRAGMA
+from store.checkpoints import Checkpoints
 from store.claims import SqlFollowups
 from store.deliveries import SqlDeliveries
 from store.events import SqlEventLog
@@ -156,6 +158,7 @@ class Database:
                 file.parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
         self._writes: Engine | None = None  # SQLite: what the writer thread writes through
+        self._checkpoints: Checkpoints | None = None  # SQLite: copying the log back, aside
         self._reads: Engine | None = None  # SQLite: what the reader threads read through
         self._writer = LoopThreads("baton-sqlite-writer")
         self._readers = LoopThreads("baton-sqlite-reader", READERS)
@@ -165,7 +168,8 @@ class Database:
             _tune_sqlite(self.engine.sync_engine, begin="BEGIN")
             plain = self.url.set(drivername="sqlite+pysqlite")
             self._writes = create_engine(plain, echo=echo)
-            _tune_sqlite(self._writes, begin="BEGIN IMMEDIATE")
+            _tune_sqlite(self._writes, begin="BEGIN IMMEDIATE", pragmas=(CHECKPOINT_PRAGMA,))
+            self._checkpoints = Checkpoints(self._writes)
             self._reads = create_engine(plain, echo=echo)
             _tune_sqlite(self._reads, begin="BEGIN", read_only=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
@@ -245,6 +249,8 @@ class Database:
         finally:
             await self._writer.close()
             await self._readers.close()
+            if self._checkpoints is not None:
+                await self._checkpoints.close()
             for engine in (self._writes, self._reads):
                 if engine is not None:
                     engine.dispose()
@@ -298,11 +304,12 @@ def _sqlite_file(url: URL) -> Path | None:
     return None if name.startswith("file:") else Path(name).expanduser()
 
 
-def _tune_sqlite(engine: Engine, *, begin: str, read_only: bool = False) -> None:
+def _tune_sqlite(engine: Engine, *, begin: str, read_only: bool = False,
+                 pragmas: tuple[str, ...] = ()) -> None:
     """Let SQLAlchemy, not the sqlite3 module, open transactions, and open them with `begin`
     (SQLAlchemy's documented recipe for SQLite transactions); `read_only` connections refuse
-    to write."""
-    pragmas = (*SQLITE_PRAGMAS, "PRAGMA query_only=1") if read_only else SQLITE_PRAGMAS
+    to write; `pragmas` are run on each new connection after the usual ones."""
+    pragmas = (*SQLITE_PRAGMAS, *pragmas, *(("PRAGMA query_only=1",) if read_only else ()))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

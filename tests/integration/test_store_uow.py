@@ -4,7 +4,9 @@ writer, SQLite tuned on connect."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +110,32 @@ async def test_ping_says_when_the_database_cannot_be_reached(tmp_path: Path) -> 
     garbage.write_bytes(b"this is no SQLite file" * 100)
     async with Database(f"sqlite+aiosqlite:///{garbage}") as broken:
         assert not await broken.ping()
+
+
+async def test_units_of_work_leave_the_log_to_a_checkpoint_thread(sqlite_db: Database,
+                                                                  db_url: str) -> None:
+    """Commits never copy the write-ahead log back themselves (that syncs the file while every
+    command waits behind the writer); every so many commits a checkpoint thread does."""
+    path = Path(db_url.split(":///", 1)[1])
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = file_size(path)
+    async with sqlite_db.unit_of_work() as uow:
+        settings = await uow.session.execute(text("PRAGMA wal_autocheckpoint"))
+        assert settings.scalar() == 0
+    for _ in range(39):
+        await create_item(sqlite_db)
+    assert file_size(path) == before, "a commit copied the log back"
+    await create_item(sqlite_db)  # the 40th: a checkpoint starts on a thread
+    for _ in range(1000):  # at most 10 s
+        if file_size(path) > before:
+            break
+        await asyncio.sleep(0.01)
+    assert file_size(path) > before
+
+
+def file_size(path: Path) -> int:
+    return path.stat().st_size
 
 
 async def test_sqlite_work_runs_on_the_writer_thread_not_the_event_loops(
