@@ -12,6 +12,7 @@ import asyncio
 import codecs
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.background import Background
 from adapters.slack.home import Home
@@ -36,7 +38,14 @@ from adapters.slack.listeners import Observe, SlackListeners
 from adapters.slack.people import SlackDirectory
 from adapters.slack.signing import refusal
 from adapters.slack.transport import SlackTransport
-from adapters.slack.webapi import authorize_url, delivery_failure, error_code, web_client
+from adapters.slack.webapi import (
+    TIMEOUT,
+    api_url,
+    authorize_url,
+    delivery_failure,
+    error_code,
+    web_client,
+)
 from adapters.slack.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
 from bot.ports import Clock, Deduplicator, UnitOfWorkFactory
 from bot.service import Baton
@@ -60,11 +69,20 @@ MAX_BODY_BYTES = 1024 * 1024
 #: A Bolt log line is cut to its first line and this many characters: Bolt logs whole
 #: request bodies (and multi-line code suggestions) on some paths.
 LOG_LINE_LIMIT = 300
+#: Socket Mode while Slack cannot be reached: the first wait before asking again, doubled
+#: (give or take a fifth, so replicas do not ask in step) up to the longest.
+RETRY_FIRST_SECONDS = 1.0
+RETRY_LONGEST_SECONDS = 60.0
 
 
 class OneLine(logging.Filter):
-    """Cuts each log record to one short line. Bolt copies the filters of the logger it is
-    given to every logger it makes, so this one filter covers all of Bolt's."""
+    """Cuts each log record to one short line (and, with `tracebacks=False`, drops the
+    traceback a library attaches to what is only a passing failure). Bolt copies the filters
+    of the logger it is given to every logger it makes, so one filter covers all of Bolt's."""
+
+    def __init__(self, *, tracebacks: bool = True) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -73,14 +91,25 @@ class OneLine(logging.Filter):
             line = line[:LOG_LINE_LIMIT - 1] + "…"
         if line != message:
             record.msg, record.args = line, None
+        if not self.tracebacks:
+            record.exc_info = record.exc_text = None
         return True
 
 
 def bolt_logger() -> logging.Logger:
     """The logger Bolt is given (and copies to the loggers it makes), lines cut short."""
-    logger = logging.getLogger("baton.bolt")
+    return _one_line(logging.getLogger("baton.bolt"), tracebacks=True)
+
+
+def socket_logger() -> logging.Logger:
+    """The logger slack_sdk's Socket Mode client is given: it logs each failed reconnection
+    with a traceback; here each is one line (the error is in its message)."""
+    return _one_line(logging.getLogger("baton.slack.socket"), tracebacks=False)
+
+
+def _one_line(logger: logging.Logger, *, tracebacks: bool) -> logging.Logger:
     if not any(isinstance(f, OneLine) for f in logger.filters):
-        logger.addFilter(OneLine())
+        logger.addFilter(OneLine(tracebacks=tracebacks))
     return logger
 
 
@@ -280,15 +309,21 @@ class SlackSurface:
         slack_sdk keeps reconnecting through an outage."""
         if not self.config.socket_mode:
             return
-        await self._check_app_token()
+        failure = await self._app_token_failure()
         self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token,
-                                              web_client=self.client)
-        self._connecting = asyncio.create_task(self._connect(self._socket),
+                                              logger=socket_logger(), web_client=self.client)
+        self._connecting = asyncio.create_task(self._connect(self._socket, failure),
                                                name="slack socket mode")
 
-    async def _check_app_token(self) -> None:
+    async def _app_token_failure(self) -> str | None:
+        """Ask Slack for a connection with the app token: None when it answers, else why
+        not (a passing failure); SlackSetupError when Slack refuses the token for good."""
+        # Asked once per attempt: the backoff below is the retrying (the shared client's own
+        # retries would add their waits and log lines to every attempt).
+        once = AsyncWebClient(base_url=api_url(self.config.api_url), session=self.session,
+                              timeout=TIMEOUT, retry_handlers=[])
         try:
-            await self.client.apps_connections_open(app_token=self.config.app_token)
+            await once.apps_connections_open(app_token=self.config.app_token)
         except SlackApiError as exc:
             code = error_code(exc)
             # Slack's answer means what it means for a delivery: passing, or for good.
@@ -298,17 +333,30 @@ class SlackSurface:
                     f"BATON_SLACK_APP_TOKEN: Slack refused the app token "
                     f"({code or str(failed)}); it must be "
                     "an app-level token (xapp-…) with the connections:write scope") from None
-            log.warning("Slack: checking the app token failed (%s); connecting anyway",
-                        code or "no answer")
+            return code or "no answer"
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("Slack: could not reach Slack to check the app token (%s); "
-                        "connecting in the background", type(exc).__name__)
+            return type(exc).__name__
+        return None
 
-    async def _connect(self, socket: AsyncSocketModeHandler) -> None:
+    async def _connect(self, socket: AsyncSocketModeHandler, failure: str | None) -> None:
+        """Until Slack answers, ask again after a wait that doubles (one log line each time);
+        then slack_sdk connects and keeps the connection, reconnecting by itself."""
+        delay = RETRY_FIRST_SECONDS
+        while failure is not None:
+            wait = delay * random.uniform(0.8, 1.2)
+            log.warning("Slack: no Socket Mode connection yet (%s); asking again in %.3g s",
+                        failure, wait)
+            await asyncio.sleep(wait)
+            delay = min(delay * 2, RETRY_LONGEST_SECONDS)
+            try:
+                failure = await self._app_token_failure()
+            except SlackSetupError as exc:
+                log.error("Slack: Socket Mode stopped: %s", exc)
+                return
         try:
             await socket.connect_async()  # type: ignore[no-untyped-call]
-        except Exception:  # slack_sdk retries by itself; this is what it gave up on
-            log.exception("Slack: the Socket Mode connection failed")
+        except Exception as exc:  # slack_sdk retries by itself; this is what it gave up on
+            log.error("Slack: the Socket Mode connection failed (%s)", type(exc).__name__)
             return
         log.info("Slack: connected over Socket Mode")
 
