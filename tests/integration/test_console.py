@@ -46,10 +46,10 @@ def test_readme_walkthrough_end_to_end(tmp_path: Path, env: dict[str, str]) -> N
     run = baton(["run"], env, tmp_path, walkthrough() + ":quit\n")
     assert run.returncode == 0, run.stderr
     out = run.stdout
-    assert "Loaded a week of the model-release team" in out
-    assert "✉ to @bob: @alice handed you #12: Prepare the v3.3 eval report" in out
-    assert "✗ Can't approve #16: under `sequence` it is @priya's turn first" in out
-    assert "Baton unblocked it: #14 is done" in out  # in the trail of #13
+    assert "Loaded eight weeks of the model-release organisation's work" in out
+    assert "✉ to @bob: @alice handed you #53: Prepare the v3.3 eval report" in out
+    assert "✗ Can't approve #57: under `sequence` it is @priya's turn first" in out
+    assert "Baton unblocked it: #55 is done" in out  # in the trail of #54
     assert "Traceback" not in out + run.stderr
 
     exported = baton(["export", "--format", "jsonl", "--out", "out"], env, tmp_path)
@@ -60,15 +60,15 @@ def test_readme_walkthrough_end_to_end(tmp_path: Path, env: dict[str, str]) -> N
     def actions(number: int) -> list[str]:
         return [e["action"] for e in events if e["item"] == number]
 
-    handoff = items[12]
+    handoff = items[53]
     assert (handoff["state"], handoff["owner"], handoff["outcome"]) == ("done", "dave", "done")
-    assert actions(12) == ["created", "decline", "assign", "accept", "done"]
-    assert (items[13]["state"], items[13]["outcome"]) == ("done", "resolved")
-    assert actions(13) == ["created", "take", "ack", "block", "auto_unblock", "resolve"]
-    assert items[15]["outcome"] == "approved" and items[15]["policy"] == "all"
-    assert items[16]["outcome"] == "rejected" and items[16]["policy"] == "sequence"
-    assert [d["approver"] for d in items[16]["decisions"]] == ["priya", "frank"]
-    assert len(items) == 16  # the demo week's 11 and the walkthrough's 5
+    assert actions(53) == ["created", "decline", "assign", "accept", "done"]
+    assert (items[54]["state"], items[54]["outcome"]) == ("done", "resolved")
+    assert actions(54) == ["created", "take", "ack", "block", "auto_unblock", "resolve"]
+    assert items[56]["outcome"] == "approved" and items[56]["policy"] == "all"
+    assert items[57]["outcome"] == "rejected" and items[57]["policy"] == "sequence"
+    assert [d["approver"] for d in items[57]["decisions"]] == ["priya", "frank"]
+    assert len(items) == 57  # the demo's 52 (41 of history, 11 in its last week), and 5
 
     verified = baton(["audit", "verify"], env, tmp_path)
     assert verified.returncode == 0 and "chain intact" in verified.stdout
@@ -103,7 +103,7 @@ def test_export_csv_has_every_item_and_event(tmp_path: Path, env: dict[str, str]
     items = (tmp_path / "csv" / "items.csv").read_text(encoding="utf-8").splitlines()
     events = (tmp_path / "csv" / "events.csv").read_text(encoding="utf-8").splitlines()
     assert items[0].startswith("workspace,number,kind,title")
-    assert len(items) == 1 + 11
+    assert len(items) == 1 + 52
     assert "hash" in events[0] and len(events) > 25
 
 
