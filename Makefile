@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-# With no baton.yaml of your own, run with the example organisation (the demo's people and teams).
-BATON_CONFIG ?= $(if $(wildcard baton.yaml),baton.yaml,baton.example.yaml)
-export BATON_CONFIG
+# With no baton.yaml of your own, `baton` itself finds baton.example.yaml (the demo's people and
+# teams), so `make run` and `baton chat` reach the same organisation and database.
 
 .PHONY: run test lint typecheck layers unit venv clean
 

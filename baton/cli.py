@@ -8,6 +8,7 @@ tests/integration/test_cli_imports.py keeps it so and bench/startup.py measures 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 #: The outbox's states as `baton outbox list --state` offers them: store.outbox's PENDING,
 #: SENT and PARKED (a test holds them equal), named here so the parser needs no SQLAlchemy.
 OUTBOX_STATES = ("pending", "sent", "parked")
+#: Commands that run until one stops them: Ctrl-C ends them normally (exit 0).
+LEFT_WITH_CTRL_C = ("run", "chat", "serve")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,7 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        # Ctrl-C is how one leaves the console or stops a server: a normal end (so `make run`
+        # reports no error). Elsewhere it interrupted something: 130, as a shell says.
+        return 0 if args.command in LEFT_WITH_CTRL_C else 130
+    except BrokenPipeError:
+        # Whoever read the output left (`baton outbox list | head`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's last flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -180,8 +190,21 @@ async def _demo(app: App, *, force: bool) -> int:
                               app.clock.now())
     for line in refused:
         print(f"demo line refused: {line}", file=sys.stderr)
-    print("Loaded a week of the model-release team. Try `baton chat --as alice`, then `mine`.")
+    print(f"Loaded eight weeks of the model-release organisation's work. Try "
+          f"`{_program()} chat --as alice`, then `mine`.")
     return 1 if refused else 0
+
+
+def _program() -> str:
+    """This `baton` as one would type it here: `baton` when that is what PATH finds, else
+    the path it was started by (`make run` starts .venv/bin/baton, not on PATH)."""
+    import shutil
+
+    started = Path(sys.argv[0])
+    if started.name != "baton":  # python -m baton.cli, a test: name the command itself
+        return "baton"
+    found = shutil.which("baton")
+    return "baton" if found and Path(found).resolve() == started.resolve() else str(started)
 
 
 async def _run(app: App) -> int:
@@ -195,6 +218,7 @@ async def _run(app: App) -> int:
 
 async def _chat(app: App, user: str | None) -> int:
     import asyncio
+    from datetime import timedelta
 
     from adapters.console.session import ConsoleClock, ConsoleSession
     from adapters.console.transport import ConsoleTransport
@@ -207,9 +231,20 @@ async def _chat(app: App, user: str | None) -> int:
         print(f"No one called {name} is in baton.yaml; use --as with one of its people.",
               file=sys.stderr)
         return 2
-    clock = ConsoleClock(SystemClock().now)
+    from store.console_clock import console_offset, keep_console_offset
+
+    surface = app.settings.chat_surface()
+    deliver = surface == "console"
+    # `:time` on a console's own database is kept with it (a console started again goes on
+    # from there); on one that serves a chat platform it is refused: moving that clock would
+    # send real people their reminders and escalations early.
+    offset = await console_offset(app.database, app.workspace) if deliver else timedelta()
+    clock = ConsoleClock(SystemClock().now, offset)
     app.baton.clock = app.clock = clock
-    deliver = app.settings.chat_surface() == "console"
+
+    async def keep_offset(offset: timedelta) -> None:
+        await keep_console_offset(app.database, app.workspace, offset)
+
     worker = wire_jobs.outbox_worker(app, ConsoleTransport(sys.stdout)) if deliver else None
     timers = wire_jobs.jobs(app, worker)
     since = clock.now()
@@ -228,6 +263,9 @@ async def _chat(app: App, user: str | None) -> int:
         app.baton, app.database.unit_of_work, clock, workspace=app.workspace, user=person.id,
         stdin=sys.stdin, stdout=sys.stdout, due_work=due_work, deliver=deliver,
         interactive=interactive, outbox=worker.drain if worker else None,
+        keep_offset=keep_offset if deliver else None,
+        travel_refused="" if deliver else f"this database serves {surface.title()}, and "
+        "moving its clock would send real reminders and escalations early",
     )
     stop = asyncio.Event()
     background = None

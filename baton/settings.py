@@ -19,6 +19,8 @@ from bot.config import DEFAULT_PATH, ConfigError
 Surface = Literal["slack", "teams", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 PREFIX = "BATON_"
+#: The example organisation shipped beside the code; used when there is no baton.yaml.
+EXAMPLE_PATH = Path("baton.example.yaml")
 
 
 class SettingsError(ConfigError):
@@ -80,10 +82,12 @@ class Settings(BaseSettings):
         return self.replica_id or socket.gethostname()
 
     def config_path(self) -> Path | None:
-        """BATON_CONFIG, else ./baton.yaml if there is one, else None (the built-in default)."""
+        """BATON_CONFIG, else ./baton.yaml, else ./baton.example.yaml (in a clone of Baton's
+        repository: the demo's organisation, as `make run` has it), else None (the built-in
+        default). Every command finds the same file, so the demo's hint leads where it says."""
         if self.config is not None:
             return self.config
-        return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
+        return next((path for path in (DEFAULT_PATH, EXAMPLE_PATH) if path.is_file()), None)
 
     @field_validator("outbox_max_attempts")
     @classmethod

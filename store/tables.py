@@ -292,3 +292,13 @@ class FollowupRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     team: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime]
+
+
+class ConsoleClockRow(Base):
+    """How far `:time` has moved the console's clock ahead of real time, kept with the data
+    it stamped, so a console started again goes on from there (never back before it)."""
+
+    __tablename__ = "console_clock"
+
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ahead_seconds: Mapped[int] = mapped_column(Integer)

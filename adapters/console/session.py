@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TextIO
 
+from adapters.console.lines import Lines
 from adapters.console.render import card_block, delivered, plain
 from bot.cards import CardAction
 from bot.context import Request
 from bot.due import DueError, parse_duration
 from bot.ports import UnitOfWorkFactory
+from bot.presenters import span
 from bot.service import Baton
 
 META_HELP = """Console commands:
@@ -23,11 +25,11 @@ Anything else is a Baton command; `help` lists them."""
 
 
 class ConsoleClock:
-    """Real time plus whatever `:time` has added."""
+    """Real time plus whatever `:time` has added (since this database's first `:time`)."""
 
-    def __init__(self, now: Callable[[], datetime]) -> None:
+    def __init__(self, now: Callable[[], datetime], offset: timedelta = timedelta()) -> None:
         self._now = now
-        self.offset = timedelta()
+        self.offset = offset
 
     def now(self) -> datetime:
         return self._now() + self.offset
@@ -38,13 +40,19 @@ class ConsoleSession:
                  workspace: str, user: str, stdin: TextIO, stdout: TextIO,
                  due_work: Callable[[datetime], Awaitable[list[str]]],
                  deliver: bool = True, interactive: bool = False,
-                 outbox: Callable[[], Awaitable[object]] | None = None) -> None:
+                 outbox: Callable[[], Awaitable[object]] | None = None,
+                 keep_offset: Callable[[timedelta], Awaitable[None]] | None = None,
+                 travel_refused: str = "") -> None:
         self.baton, self.uow, self.clock = baton, uow, clock
         self.workspace, self.user = workspace, user
         self.stdin, self.stdout = stdin, stdout
+        self.lines = Lines(stdin)
         self.due_work, self.deliver, self.interactive = due_work, deliver, interactive
         self.outbox = outbox  # delivers what is ready (the outbox worker, to the console)
         self.choices: list[CardAction] = []
+        # `:time +3h`: the offset is handed to `keep_offset` (kept with the database), or,
+        # where `travel_refused` says why (a database that serves a chat platform), refused.
+        self.keep_offset, self.travel_refused = keep_offset, travel_refused
 
     def say(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -53,10 +61,10 @@ class ConsoleSession:
     async def read(self, prompt: str) -> str | None:
         self.stdout.write(prompt)
         self.stdout.flush()
-        line = await asyncio.to_thread(self.stdin.readline)
-        if not line:
+        line = await self.lines.next()
+        if line is None:
             return None
-        line = line.rstrip("\n")
+        line = line.removesuffix("\r")
         if not self.interactive:
             self.stdout.write(line + "\n")
         return line
@@ -64,14 +72,21 @@ class ConsoleSession:
     async def run(self) -> None:
         self.say(f"Baton console — you are @{self.user}. `help` for commands, `:help` for the "
                  f"console, `:quit` to leave.")
+        if self.clock.offset:
+            self.say(f"🕒 The clock runs {span(self.clock.offset)} ahead of real time: `:time` "
+                     f"moved it, on this database. {self._now()}")
         await self.flush_outbox()
-        while (line := await self.read(f"{self.user}> ")) is not None:
-            line = line.strip()
-            if not line or line.startswith("//"):
-                continue
-            if line in (":quit", ":q", ":exit"):
-                break
-            await self.dispatch(line)
+        try:
+            while (line := await self.read(f"{self.user}> ")) is not None:
+                line = line.strip()
+                if not line or line.startswith("//"):
+                    continue
+                if line in (":quit", ":q", ":exit"):
+                    break
+                await self.dispatch(line)
+        except asyncio.CancelledError:  # Ctrl-C: leave at once, on a line of its own
+            self.say("\nBye.")
+            raise
         self.say("Bye.")
 
     async def dispatch(self, line: str) -> None:
@@ -85,7 +100,9 @@ class ConsoleSession:
     async def meta(self, line: str) -> None:
         name, _, arg = line[1:].partition(" ")
         arg = arg.strip()
-        if name == "as" and re.fullmatch(r"@?[\w.\-']+", arg):
+        if name == "as" and not arg:
+            self.say(f"Name the person to act as, e.g. `:as bob`{self._people()}.")
+        elif name == "as" and re.fullmatch(r"@?[\w.\-']+", arg):
             person = self.baton.directory.person(arg.lstrip("@"))
             if person is None:
                 self.say(f"No one called {arg} is in baton.yaml.")
@@ -99,7 +116,19 @@ class ConsoleSession:
         else:
             self.say(f"Unknown console command {line!r}.\n{META_HELP}")
 
+    def _people(self) -> str:
+        """': one of alice, bob, …' from the teams, or '' when anyone may take part."""
+        teams = self.baton.directory.teams()
+        if any(team.open for team in teams):
+            return ""
+        names = sorted({n for t in teams for n in (t.lead, *t.members) if n is not None})
+        return f"; one of {', '.join(names)}" if names else ""
+
     async def time(self, arg: str) -> None:
+        if arg and self.travel_refused:
+            self.say(f"The clock stays real here: {self.travel_refused}. `:time` alone shows "
+                     f"it.")
+            return
         if arg:
             try:
                 delta = parse_duration(arg.lstrip("+"))
@@ -107,12 +136,17 @@ class ConsoleSession:
                 self.say(f"{exc}. Usage: :time +3h")
                 return
             self.clock.offset += delta
+            if self.keep_offset is not None:
+                await self.keep_offset(self.clock.offset)
         now = self.clock.now()
-        self.say(f"🕒 {now.strftime('%a %d %b %Y %H:%M %Z')}")
+        self.say(f"🕒 {self._now()}")
         if arg:
             for line in await self.due_work(now):
                 self.say("  ⏰ " + plain(line))
             await self.flush_outbox()
+
+    def _now(self) -> str:
+        return self.clock.now().strftime("%a %d %b %Y %H:%M %Z")
 
     async def press(self, choice: int) -> None:
         if not 1 <= choice <= len(self.choices):
