@@ -60,7 +60,8 @@ class Settings(BaseSettings):
 
     console_user: str | None = None  # who `baton chat` speaks as by default
 
-    data_dir: Path = Path("var")  # files Baton keeps: the weekly digests' charts
+    data_dir: Path = Path("var")  # files Baton keeps: charts, the audit checkpoints
+    audit_key: Path | None = None  # the checkpoints' signing key; None: data_dir/audit/signing.key
     replica_id: str | None = None  # names this process's outbox leases; None: the host name
     outbox_max_attempts: int = 8  # failed deliveries before a message is parked (1-100)
     sweep_seconds: float = 15.0  # how often follow-ups are swept (0-3600 s)
