@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="file to check (default BATON_CONFIG "
                        "or ./baton.yaml)")
     audit = sub.add_parser("audit", help="the audit trail")
-    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("action", choices=["verify", "checkpoint"], help="verify: check the "
+                       "hash chain and the signed checkpoints; checkpoint: sign each "
+                       "workspace's head")
     exp = sub.add_parser("export", help="write items and events as CSV or JSON Lines")
     exp.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
     exp.add_argument("--out", type=Path, default=Path("export"), help="directory (./export)")
@@ -128,14 +130,9 @@ async def _async_main(args: argparse.Namespace) -> int:
             case "demo":
                 return await _demo(app, force=args.force)
             case "audit":
-                from baton.records import verify_all
+                from baton.audit import audit
 
-                checked, problems = await verify_all(app.database)
-                for problem in problems:
-                    print(problem)
-                print(f"{checked} events checked: "
-                      f"{'chain intact' if not problems else f'{len(problems)} problem(s)'}")
-                return 1 if problems else 0
+                return await audit(app.database, app.settings, args.action, app.clock.now())
             case "export":
                 from baton.records import collect, export
 

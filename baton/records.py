@@ -1,4 +1,4 @@
-"""`baton audit verify` and `baton export`: the trail checked, and items and events written out."""
+"""`baton export`: items and events written out as CSV or JSON Lines."""
 
 from __future__ import annotations
 
@@ -10,28 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.context import plain_json
-from bot.events import Event, verify
+from bot.events import Event
 from bot.items import Item, State
 from bot.ports import ItemQuery, UnitOfWork
 from store.uow import Database
 
 ALL_STATES = tuple(State)
-
-
-async def verify_all(database: Database) -> tuple[int, list[str]]:
-    """Check every workspace's chain; return the events checked and the problems found.
-    Read in one read-only transaction: writers go on meanwhile."""
-
-    async def check(work: UnitOfWork) -> tuple[int, list[str]]:
-        checked, problems = 0, []
-        for workspace in await work.events.workspaces():
-            events = await work.events.all(workspace)
-            head_seq, head_hash = await work.events.head(workspace)
-            checked += len(events)
-            problems += [f"{workspace}: {p}" for p in verify(events, head_seq, head_hash)]
-        return checked, problems
-
-    return await database.read(check)
 
 
 def item_row(item: Item) -> dict[str, Any]:
