@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from baton.app import App
+from baton.settings import SettingsError
 from bot.ports import Transport
 from jobs.charts import render_weekly_chart
 from jobs.outbox import Observe, OutboxWorker, Routes, WorkerSettings
@@ -50,7 +51,25 @@ def jobs(app: App, worker: OutboxWorker | None = None) -> Jobs:
 
     return Jobs(app.baton, app.clock, app.locks, workspaces, schedules(app),
                 sweep_every=timedelta(seconds=app.settings.sweep_seconds),
-                after_work=worker.wake if worker else None)
+                after_work=worker.wake if worker else None, checkpoint=checkpointer(app))
+
+
+def checkpointer(app: App) -> Callable[[], Awaitable[None]]:
+    """The audit checkpoint the timers run. Its signing key is made now, at start, if there is
+    none (before the process serves anything: a small file, written once)."""
+    from baton.audit import Anchoring, checkpoint_logged  # what `baton --help` need not load
+    from store.anchors import AnchorError
+
+    anchoring = Anchoring.of(app.settings)
+    try:
+        anchoring.signing_key()
+    except AnchorError as exc:
+        raise SettingsError([f"BATON_AUDIT_KEY: {exc}"]) from None
+
+    async def checkpoint() -> None:
+        await checkpoint_logged(app.database, anchoring, app.clock.now())
+
+    return checkpoint
 
 
 def watch_outbox(metrics: Metrics, app: App) -> Observe:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -32,6 +32,8 @@ Workspaces = Callable[[], Awaitable[Sequence[str]]]
 SWEEP_LOCK = timedelta(seconds=60)
 DIGEST_LOCK = timedelta(minutes=5)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: When every replica signs the audit chain's heads (and after each digest it posts).
+CHECKPOINT_DAILY = CronTrigger(hour=0, minute=5, timezone=UTC)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ class Jobs:
     def __init__(self, baton: Baton, clock: Clock, locks: Locks, workspaces: Workspaces,
                  digests: Sequence[DigestJob] = (), *,
                  sweep_every: timedelta = timedelta(seconds=15),
-                 after_work: Callable[[], None] | None = None) -> None:
+                 after_work: Callable[[], None] | None = None,
+                 checkpoint: Callable[[], Awaitable[None]] | None = None) -> None:
         self.baton = baton
         self.clock = clock
         self.locks = locks
@@ -77,6 +80,9 @@ class Jobs:
         self.digests = list(digests)
         self.sweep_every = sweep_every
         self.after_work = after_work  # e.g. wake the outbox worker
+        # Signs the audit chain's heads; idempotent, so every replica runs it (daily, and
+        # after each digest it posts).
+        self.checkpoint = checkpoint
         self.scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -87,6 +93,9 @@ class Jobs:
             seconds=self.sweep_every.total_seconds()), id="sweep", name="follow-up sweep")
         for job in self.digests:
             scheduler.add_job(self.digest, job.trigger, args=[job], id=job.name, name=job.name)
+        if self.checkpoint is not None:
+            scheduler.add_job(self.anchor, CHECKPOINT_DAILY, id="checkpoint",
+                              name="audit checkpoint")
         scheduler.start()
         self.scheduler = scheduler
         log.info("jobs: sweep every %ss, %d digest schedule(s)",
@@ -129,7 +138,18 @@ class Jobs:
             return ""
         if self.after_work:
             self.after_work()
+        await self.anchor()
         return reply.text
+
+    async def anchor(self) -> None:
+        """Checkpoint the audit chain (it logs what it refuses); a bug in it must not stop
+        the digest that called it."""
+        if self.checkpoint is None:
+            return
+        try:
+            await self.checkpoint()
+        except Exception:
+            log.exception("jobs: the audit checkpoint failed")
 
     async def catch_up(self, since: datetime, until: datetime) -> list[str]:
         """What fell due between two instants, as if the timers had run: each digest
