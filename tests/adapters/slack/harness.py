@@ -258,7 +258,7 @@ async def start_server(tmp: Path, mock: MockSlack, *, config: str = CONFIG,
     (tmp / "baton.yaml").write_text(config)
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{tmp / 'baton.db'}",
-        "config": tmp / "baton.yaml", "slack_signing_secret": SECRET,
+        "config": tmp / "baton.yaml", "data_dir": tmp / "data", "slack_signing_secret": SECRET,
         "slack_bot_token": BOT_TOKEN, "slack_api_url": mock.api, "host": "127.0.0.1",
         "redis_url": None, "slack_app_token": None, "slack_client_id": None,
         "slack_client_secret": None, "slack_reaction_emoji": "rotating_light",
