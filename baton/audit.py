@@ -19,7 +19,7 @@ from bot.anchors import Checkpoint, against, latest, sign
 from bot.events import GENESIS, Event, verify
 from store.anchors import AnchorError, CheckpointFile, key_at, load_key, read_checkpoints
 from store.trail import StoredTrail
-from store.uow import Database
+from store.uow import Database, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +60,25 @@ async def verify_all(database: Database, anchoring: Anchoring) -> Verified:
     if read.checkpoints and key is None:
         problems.append(f"{anchoring.key}: no signing key to check the "
                         f"{len(read.checkpoints)} checkpoint(s) with (BATON_AUDIT_KEY)")
-    checked = 0
-    async with database.unit_of_work() as uow:
+
+    async def check(uow: SqlUnitOfWork) -> tuple[int, list[str]]:
+        checked, found = 0, []
         trail = StoredTrail(uow.session)
         workspaces = {*await trail.workspaces(), *(c.workspace for c in read.checkpoints)}
         for workspace in sorted(workspaces):
             events = await trail.events(workspace)
             head = await trail.head(workspace)
             checked += len(events)
-            found = verify(events, *(head or (None, None)))
+            chain = verify(events, *(head or (None, None)))
             if key is not None:
                 hashes = {e.seq: e.hash for e in events if e.seq is not None and e.hash}
                 mine = [c for c in read.checkpoints if c.workspace == workspace]
-                found += against(mine, hashes, max(hashes, default=0), key.public_key())
-            problems += [f"{workspace}: {p}" for p in sorted(found, key=lambda p: p.seq)]
+                chain += against(mine, hashes, max(hashes, default=0), key.public_key())
+            found += [f"{workspace}: {p}" for p in sorted(chain, key=lambda p: p.seq)]
+        return checked, found
+
+    checked, found = await database.read(check)  # read-only: writers go on meanwhile
+    problems += found
     return Verified(checked, len(read.checkpoints), problems)
 
 
@@ -90,19 +95,23 @@ async def checkpoint_all(database: Database, anchoring: Anchoring,
     try:
         key = await asyncio.to_thread(anchoring.signing_key)
         known = (await asyncio.to_thread(file.read)).checkpoints
-        async with database.unit_of_work() as uow:
+        public = key.public_key()
+
+        async def heads(uow: SqlUnitOfWork) -> list[tuple[str, Event | str | None]]:
             trail = StoredTrail(uow.session)
-            for workspace in await trail.workspaces():
-                last = latest([c for c in known if c.workspace == workspace],
-                              key.public_key())
-                found = await _extension(trail, workspace, last)
-                if isinstance(found, str):
-                    refused.append(f"{workspace}: not checkpointed: {found}")
-                elif found is not None:
-                    checkpoint = sign(key, workspace, found.seq, found.hash, now)
-                    await asyncio.to_thread(file.append, checkpoint)
-                    log.info("audit checkpoint: %s", checkpoint.to_line())  # a copy off-host
-                    written.append(f"{workspace}: checkpoint at event {found.seq}")
+            return [(workspace, await _extension(
+                        trail, workspace,
+                        latest([c for c in known if c.workspace == workspace], public)))
+                    for workspace in await trail.workspaces()]
+
+        for workspace, found in await database.read(heads):  # read-only: writers go on
+            if isinstance(found, str):
+                refused.append(f"{workspace}: not checkpointed: {found}")
+            elif found is not None:
+                checkpoint = sign(key, workspace, found.seq, found.hash, now)
+                await asyncio.to_thread(file.append, checkpoint)
+                log.info("audit checkpoint: %s", checkpoint.to_line())  # a copy off-host
+                written.append(f"{workspace}: checkpoint at event {found.seq}")
     finally:
         await asyncio.to_thread(file.close)
     return written, refused
