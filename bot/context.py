@@ -28,6 +28,9 @@ class Request:
     # The platform's id for this delivery when it may arrive again (a retry, a replay): the
     # command then acts once, the key recorded in its own transaction.
     delivery: str = ""
+    # The system acting (an API client, an AI agent), on behalf of `actor` or, when `actor` is
+    # the same name, in its own: recorded on the trail and on the items it raises.
+    via: str = ""
 
 
 def plain_json(value: Any) -> Any:
@@ -97,6 +100,8 @@ class Ctx:
         old, new = diff(before, after) if after is not None else ({}, {})
         if text:
             new["note"] = text
+        if self.request.via:
+            new["via"] = self.request.via
         new.update(extra or {})
         event = await self.uow.events.append(EventDraft(
             self.workspace, after.number if after else None, actor or self.actor.id, action,

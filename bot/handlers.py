@@ -74,7 +74,8 @@ async def create(ctx: Ctx, cmd: Create) -> Item:
         owner=owner, approvers=approvers, policy=cmd.policy, priority=cmd.priority,
         due_at=cmd.due.resolve(ctx.now, ctx.zone()) if cmd.due else None,
         ack_deadline=ack, resolve_deadline=resolve,
-        source=Source(ctx.request.surface, cmd.channel, cmd.message, cmd.permalink),
+        source=Source(ctx.request.surface, cmd.channel, cmd.message, cmd.permalink,
+                      ctx.request.via),
     )
     if item.due_at is not None and item.due_at <= ctx.now:
         raise DomainError(f"The due time {say.when(item.due_at, ctx.zone())} has already passed.")

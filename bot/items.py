@@ -94,6 +94,7 @@ class Source:
     channel: str = ""
     message: str = ""
     permalink: str = ""
+    via: str = ""  # the system that raised it (an API client, an agent), if one did
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,14 @@ def mention(person: str | None) -> str:
     return f"<@{person}>" if person else "nobody"
 
 
+def acting(person: str, via: str = "") -> str:
+    """Who did something: a person, a system (an API client, an agent) on a person's behalf,
+    or a system in its own name."""
+    if not via:
+        return mention(person)
+    return via if via == person else f"{via}, on behalf of {mention(person)}"
+
+
 def when(instant: datetime | None, zone: ZoneInfo) -> str:
     if instant is None:
         return "—"
@@ -60,7 +68,7 @@ def card_for(item: Item, verbs: list[Verb], zone: ZoneInfo) -> Card:
     """The item's card, with buttons for `verbs` (what the viewer may do)."""
     fields: list[tuple[str, str]] = [
         ("State", state_label(item)), ("Priority", item.priority.value), ("Team", item.team),
-        ("Requester", mention(item.requester)),
+        ("Requester", acting(item.requester, item.source.via)),
     ]
     if item.kind is Kind.APPROVAL:
         fields.append((f"Approvers ({item.policy})", "\n".join(decision_lines(item))))
@@ -151,7 +159,8 @@ def trail_lines(events: list[Event], zone: ZoneInfo, *, hashes: bool = False) ->
             for k in _TRAIL_FIELDS if k in event.after and k in event.before)
         tail = f" [{changes}]" if changes else ""
         text = f": {note}" if note else ""
-        who = "Baton" if event.actor == "baton" else mention(event.actor)
+        who = "Baton" if event.actor == "baton" else acting(event.actor,
+                                                             event.after.get("via", ""))
         what = _PAST.get(event.action, event.action)
         line = f"{when(event.at, zone)}  {who} {what}{text}{tail} · {event.surface}"
         if hashes:
