@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -60,7 +60,43 @@ def _parser() -> argparse.ArgumentParser:
     box.add_argument("--state", choices=OUTBOX_STATES, help="list only these")
     box.add_argument("--all", action="store_true", help="retry every parked message")
     box.add_argument("--limit", type=int, default=50, help="list at most this many (50)")
+    _api_commands(sub)
     return parser
+
+
+def _api_commands(sub: Any) -> None:
+    """`baton token`, `baton request-approval` and `baton mcp` (the API's commands)."""
+    token = sub.add_parser("token", help="API tokens for pipelines and agents")
+    actions = token.add_subparsers(dest="action", required=True, metavar="action")
+    create = actions.add_parser("create", help="make a token (shown once, stored hashed)")
+    create.add_argument("--name", required=True, help="the client, as in release-pipeline")
+    create.add_argument("--team", required=True, help="the team it works for")
+    create.add_argument("--scope", action="append", default=[], metavar="SCOPE",
+                        help="items:read, items:write (default), items:decide, "
+                             "webhooks:write; repeat for several")
+    create.add_argument("--owner", help="the person it acts for (@alice); needed to decide")
+    revoke = actions.add_parser("revoke", help="revoke a client's tokens (by name) or one "
+                                               "token (by id or prefix)")
+    revoke.add_argument("ref", help="client name, token id or token prefix")
+    actions.add_parser("list", help="every token with its scopes and last use")
+
+    ask = sub.add_parser("request-approval", help="ask people for an approval and wait: exit "
+                         "0 approved, 1 rejected, 2 timed out or cancelled")
+    ask.add_argument("--title", required=True)
+    ask.add_argument("--approvers", nargs="+", required=True, metavar="@PERSON")
+    ask.add_argument("--policy", default="any", help="any, all, quorum:N or sequence")
+    ask.add_argument("--details", default="")
+    ask.add_argument("--team", help="default: the token's team")
+    ask.add_argument("--priority", choices=["urgent", "high", "normal", "low"])
+    ask.add_argument("--link", action="append", default=[], metavar="URL",
+                     help="a related address (a CI run); repeat for several")
+    ask.add_argument("--timeout", default="2h", help="how long to wait (90s, 30m, 2h, 1d)")
+    ask.add_argument("--url", help="Baton's address (default BATON_URL or "
+                                   "http://127.0.0.1:3000)")
+    ask.add_argument("--token", help="API token (default BATON_TOKEN)")
+
+    sub.add_parser("mcp", help="the MCP server on stdin/stdout, for a local AI agent "
+                               "(BATON_TOKEN names the client it acts as)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,6 +152,10 @@ async def _async_main(args: argparse.Namespace) -> int:
         return _check_config(settings, args.path)
     if args.command == "db":
         return await _db(settings, args.action)
+    if args.command == "request-approval":
+        from baton.gate import request_approval
+
+        return await request_approval(args)
     from baton.app import build
 
     app = await build(settings)
@@ -142,6 +182,12 @@ async def _async_main(args: argparse.Namespace) -> int:
                 return 0
             case "outbox":
                 return await _outbox(app, args)
+            case "token":
+                return await _token(app, args)
+            case "mcp":
+                from baton.wire_mcp import serve_stdio
+
+                return await serve_stdio(app)
         raise AssertionError(args.command)
     finally:
         await app.close()
@@ -318,6 +364,44 @@ def _outbox_line(row: OutboxEntry) -> str:
     text = text if len(text) <= 70 else text[:69] + "…"
     return (f"{row.id:>7} {row.state:<7} attempts {row.attempts}{at} {row.delivery} → "
             f"{row.to}{item}: {text}{error}")
+
+
+async def _token(app: App, args: argparse.Namespace) -> int:
+    from baton import wire_api
+
+    if args.action == "create":
+        try:
+            token, client = await wire_api.create_token(app, args.name, args.team, args.scope,
+                                                        args.owner)
+        except wire_api.TokenError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        owner = f", on behalf of @{client.owner}" if client.owner else ""
+        print(f"Token {client.id} for {client.name} (team {client.team}; "
+              f"{', '.join(sorted(client.scopes))}{owner}). It is shown only now:\n"
+              f"  {token}\n"
+              f"Webhook signing secret (verify deliveries with it, see the README):\n"
+              f"  {client.signing_secret}")
+        return 0
+    if args.action == "revoke":
+        revoked = await wire_api.revoke_tokens(app, args.ref)
+        if not revoked:
+            print(f"No live token matches {args.ref!r} (a client name, token id or prefix).",
+                  file=sys.stderr)
+            return 1
+        for client in revoked:
+            print(f"Revoked token {client.id} ({client.prefix}…) of {client.name}.")
+        return 0
+    clients = await wire_api.list_tokens(app)
+    if not clients:
+        print("No API tokens yet: `baton token create --name … --team …` makes one.")
+    for c in clients:
+        used = f"last used {c.last_used_at:%Y-%m-%d %H:%M}" if c.last_used_at else "never used"
+        state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "live"
+        owner = f" for @{c.owner}" if c.owner else ""
+        print(f"{c.id:>4} {c.prefix}…  {c.name}{owner}  team {c.team}  "
+              f"[{' '.join(sorted(c.scopes))}]  {state}, {used}")
+    return 0
 
 
 async def _serve(app: App) -> int:

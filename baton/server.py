@@ -16,6 +16,9 @@ async def run_server(app: App) -> int:
     web_app = health_app(app.ready)
     # Surfaces add their routes to `web_app` here (Slack: baton/wire_slack.py).
     slack = await attach_slack(web_app, app)  # its .transport delivers Slack's messages
+    from baton.wire_api import attach_api  # imported here: `baton --help` stays quick
+
+    attach_api(web_app, app)  # /api/v1 and /mcp: pipelines and AI agents
     # Jobs: the follow-up sweep and digests on every replica, the outbox worker where there
     # is a platform to deliver to (baton/wire_jobs.py).
     jobs = wire_jobs.start(app, slack.transport if slack else None, web_app[METRICS])

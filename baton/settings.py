@@ -6,6 +6,7 @@ Invalid values stop Baton at start with one line per variable:
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from typing import Any, Literal
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
 
     console_user: str | None = None  # who `baton chat` speaks as by default
 
+    api_rate_limit: str = "600/minute"  # per API token, as "N/second|minute|hour"
+
     data_dir: Path = Path("var")  # files Baton keeps: charts, the audit checkpoints
     audit_key: Path | None = None  # the checkpoints' signing key; None: data_dir/audit/signing.key
     replica_id: str | None = None  # names this process's outbox leases; None: the host name
@@ -96,6 +99,14 @@ class Settings(BaseSettings):
         if not 1 <= value <= 100:
             raise PydanticCustomError("range", "a whole number from 1 to 100")
         return value
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not re.fullmatch(r"\s*[1-9]\d{0,8}\s*/\s*(second|minute|hour|day)\s*", value):
+            raise PydanticCustomError("rate", "a rate such as 600/minute (per second, minute, "
+                                              "hour or day)")
+        return value.replace(" ", "")
 
     @field_validator("database_url")
     @classmethod

@@ -255,6 +255,7 @@ def _columns(item: Item) -> dict[str, Any]:
         "resolve_stage": item.resolve_stage, "stalls": item.stalls,
         "source_surface": item.source.surface, "source_channel": item.source.channel,
         "source_message": item.source.message, "source_permalink": item.source.permalink,
+        "source_via": item.source.via,
         "parent": item.parent, "created_at": item.created_at, "updated_at": item.updated_at,
     }
 
@@ -276,6 +277,6 @@ def _item(row: Row[Any], approvers: list[str], decisions: list[Decision]) -> Ite
         ack_stage=row.ack_stage, resolve_stage=row.resolve_stage, stalls=row.stalls,
         watchers=tuple(row.watchers),
         source=Source(row.source_surface, row.source_channel, row.source_message,
-                      row.source_permalink),
+                      row.source_permalink, row.source_via),
         parent=row.parent, version=row.version,
     )

@@ -133,6 +133,7 @@ class ItemRow(Base):
     source_channel: Mapped[str] = mapped_column(String(255), default="")
     source_message: Mapped[str] = mapped_column(String(255), default="")
     source_permalink: Mapped[str] = mapped_column(Text, default="")
+    source_via: Mapped[str] = mapped_column(String(128), default="")  # an API client, an agent
     parent: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -302,3 +303,64 @@ class ConsoleClockRow(Base):
 
     workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
     ahead_seconds: Mapped[int] = mapped_column(Integer)
+
+
+# --- the API's records (bot.clients) ------------------------------------------------------
+
+
+class ApiTokenRow(Base):
+    """An API client's token: only its SHA-256 is kept (a token carries 256 random bits, so
+    a fast hash is as safe as a slow one), with its first characters to tell it apart."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_name", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str] = mapped_column(String(128))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(128))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    signing_secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiRequestRow(Base):
+    """An item raised through the API, written before the item exists (its source message is
+    this row's id): the caller's metadata, links and callback, and its Idempotency-Key."""
+
+    __tablename__ = "api_requests"
+    __table_args__ = (
+        UniqueConstraint("client_id", "idem_key"),
+        Index("ix_api_requests_item", "workspace", "item"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    workspace: Mapped[str] = mapped_column(String(64))
+    idem_key: Mapped[str | None] = mapped_column(String(255))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    item: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(Integer, default=0)
+    meta: Mapped[dict[str, Any] | None]
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class WebhookRow(Base):
+    """A callback URL hearing a client's item events: all it may see, or one item's."""
+
+    __tablename__ = "api_webhooks"
+    __table_args__ = (Index("ix_api_webhooks_item", "workspace", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"),
+                                           index=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    item: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -66,8 +66,11 @@ class Metrics:
     @web.middleware
     async def count(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Count every request by its route (not its URL: no unbounded labels) and outcome."""
-        route = request.match_info.route.resource
-        name = route.canonical if route is not None else "unmatched"
+        # A mounted ASGI application (the MCP server) matches by resource, with no route.
+        route = getattr(request.match_info, "route", None)
+        resource = route.resource if route is not None else None
+        name = resource.canonical if resource is not None else (
+            "asgi" if route is None else "unmatched")
         started = time.perf_counter()
         status = 500
         try:
