@@ -26,8 +26,8 @@ class Scope(StrEnum):
 
     @classmethod
     def implied(cls, granted: frozenset[Scope]) -> frozenset[Scope]:
-        """The scopes a grant carries: writing items includes reading them."""
-        return granted | {cls.READ} if cls.WRITE in granted else granted
+        """The scopes a grant carries: writing or deciding on items includes reading them."""
+        return granted | {cls.READ} if granted & {cls.WRITE, cls.DECIDE} else granted
 
 
 @dataclass(frozen=True)

@@ -190,10 +190,10 @@ def _parameters(model: type[BaseModel], where: str,
 
 def _operation(op: Operation, ref_of: dict[str, dict[str, Any]],
                schemas: dict[str, Any]) -> dict[str, Any]:
+    also = " (or `items:write`, `items:decide`)." if op.scope is Scope.READ else "."
     out: dict[str, Any] = {"operationId": op.id, "summary": op.summary,
                            "description": (op.description + f"\n\nScope: `{op.scope.value}`"
-                                           + (" (or `items:write`)." if op.scope is Scope.READ
-                                              else ".")).strip(),
+                                           + also).strip(),
                            "tags": ["webhooks" if "webhook" in op.id else "items"]}
     params: list[dict[str, Any]] = []
     if op.path_params is not None:

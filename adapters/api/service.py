@@ -155,6 +155,8 @@ class ApiService:
                      key: str | None = None) -> Created:
         self.require(client, Scope.WRITE)
         command = self._command(client, body)
+        if key is None and not (body.metadata or body.links or body.callback_url):
+            return await self._create_plain(client, command)  # nothing to keep beside it
         now = self.clock.now()
         request = ApiRequest(
             id=uuid.uuid4().hex, client_id=client.id, workspace=self.workspace,
@@ -182,6 +184,12 @@ class ApiService:
             number = reply.cards[0].number
         await self.requests.finish(request.id, number, 201)
         return Created(201, await self.get(client, number, trail=False))
+
+    async def _create_plain(self, client: Client, command: Create) -> Created:
+        reply = await self.baton.handle(self._request(client), command)
+        if not reply.ok:
+            raise ApiError(422, "refused", str(reply.text))
+        return Created(201, await self.get(client, reply.cards[0].number, trail=False))
 
     async def _replay(self, client: Client, recorded: ApiRequest, request: ApiRequest,
                       now: datetime) -> Created | None:
