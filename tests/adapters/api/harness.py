@@ -75,6 +75,7 @@ async def start_api(tmp: Path, *, config: str = CONFIG, port: int = 0,
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{tmp / 'baton.db'}",
         "config": tmp / "baton.yaml", "host": "127.0.0.1", "redis_url": None,
+        "data_dir": tmp / "var",
         "slack_bot_token": None, "slack_app_token": None, "slack_client_id": None,
         "slack_client_secret": None, "slack_signing_secret": None,
     }
