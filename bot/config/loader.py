@@ -23,6 +23,9 @@ MAX_BYTES = 1_000_000
 #: Deeper than any real baton.yaml (its deepest value is six levels down); the YAML composer
 #: recurses per level, so without a bound a hostile file costs a RecursionError.
 MAX_DEPTH = 64
+#: More values than a 1 MB file can spell out: aliases may repeat a node without writing it
+#: again, and ten of ten of ten... ("billion laughs") would take validation hours.
+MAX_VALUES = 500_000
 
 
 class _Loader(yaml.SafeLoader):
@@ -48,6 +51,10 @@ class _Loader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_document(self, node: yaml.Node) -> Any:
+        _bounded(node)
+        return super().construct_document(node)
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
@@ -60,6 +67,48 @@ class _Loader(yaml.SafeLoader):
                                        f"invalid YAML: found duplicate key {key!r}")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _bounded(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it past MAX_VALUES values or MAX_DEPTH levels,
+    or make it contain itself. Walks each node once (aliases share nodes), without recursion."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) once expanded
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in measured:
+            continue
+        children = _children(node)
+        if not children_done:
+            open_.add(key)
+            stack.append((node, True))
+            for child in children:
+                if id(child) in open_:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "an alias makes this value contain itself",
+                        child.start_mark)
+                if id(child) not in measured:
+                    stack.append((child, False))
+            continue
+        open_.discard(key)
+        values = 1 + sum(measured[id(c)][0] for c in children)
+        depth = 1 + max((measured[id(c)][1] for c in children), default=0)
+        if values > MAX_VALUES or depth > MAX_DEPTH:
+            limit = (f"more than {MAX_VALUES:,} values" if values > MAX_VALUES else
+                     f"deeper than {MAX_DEPTH} levels")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"aliases expand this value to {limit}", node.start_mark)
+        measured[key] = (values, depth)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 # Dates stay text too, so pydantic reports a bad one (2026-13-01) with its path.

@@ -480,3 +480,18 @@ def test_directory_unreadable_or_binary_path_is_one_line(tmp_path: Path) -> None
     binary = tmp_path / "baton.yaml"
     binary.write_bytes(b"teams: \xff\n")
     assert error_of(binary) == f"{binary}: not UTF-8 text (byte 8 cannot be decoded)"
+
+
+def test_aliases_may_share_a_value_but_not_blow_up_or_contain_themselves(tmp_path: Path) -> None:
+    shared = write(tmp_path, "teams:\n  eval: {hours: &std {start: '08:00', end: '16:00'}}\n"
+                             "  ops: {hours: *std}\n")
+    config = load_config(shared)
+    assert config.hours("eval") == config.hours("ops") is not None
+    laughs = write(tmp_path, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
+        + "teams: {eval: {members: *a8}}\n", "laughs.yaml")  # a billion values in 600 bytes
+    assert error_of(laughs) == (f"{laughs}: line 6, column 5: invalid YAML: aliases expand this "
+                                "value to more than 500,000 values")
+    itself = write(tmp_path, "teams:\n  eval: &x {members: [*x]}\n", "itself.yaml")
+    assert error_of(itself) == (f"{itself}: line 2, column 9: invalid YAML: an alias makes "
+                                "this value contain itself")
