@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from bot.messages import AFTER_THE_CARD, Delivery, Outgoing, Queued
 from bot.ports import Outbox, OutboxStats
 from store.session import SqlSession
-from store.sql import dialect_of, insert_ignoring, plain_json
+from store.sql import dialect_of, insert_ignoring
 from store.tables import Base, OutboxRow, unposted_card
 
 PENDING, SENT, PARKED = "pending", "sent", "parked"
@@ -76,7 +76,7 @@ class SqlOutbox(Outbox):
             "workspace": message.workspace, "key": message.key,
             "delivery": message.delivery.value, "to": message.to, "item": message.item,
             "text": message.text,
-            "card": plain_json(message.card) if message.card is not None else None,
+            "card": message.card,  # written as plain JSON (store.sql.json_text)
             "attachment": message.attachment, "state": PENDING, "attempts": 0,
             "last_error": ""})
 

@@ -40,6 +40,12 @@ def insert_ignoring(table: Table, key: list[str],
     return statements
 
 
+def json_text(value: Any) -> str:
+    """How JSON columns are written (the engines' serializer): values JSON has no type for
+    (datetimes) as their text, the way `plain_json` and `bot.events.canonical` write them."""
+    return json.dumps(value, default=str)
+
+
 def plain_json(value: dict[str, Any]) -> dict[str, Any]:
     """The value as it reads back from a JSON column.
 

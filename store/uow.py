@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,6 +32,7 @@ from store.loop_threads import LoopThreads
 from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
 from store.session import HandedSession, ThreadSession
+from store.sql import json_text
 from store.stats import SqlStatistics
 from store.workspaces import WorkspaceHeads
 
@@ -156,7 +157,8 @@ class Database:
             file = _sqlite_file(self.url)
             if file is not None:
                 file.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo,
+                                                       json_serializer=json_text)
         self._writes: Engine | None = None  # SQLite: what the writer thread writes through
         self._checkpoints: Checkpoints | None = None  # SQLite: copying the log back, aside
         self._reads: Engine | None = None  # SQLite: what the reader threads read through
@@ -167,10 +169,10 @@ class Database:
             # not hold the write lock while nothing is written.
             _tune_sqlite(self.engine.sync_engine, begin="BEGIN")
             plain = self.url.set(drivername="sqlite+pysqlite")
-            self._writes = create_engine(plain, echo=echo)
+            self._writes = create_engine(plain, echo=echo, json_serializer=json_text)
             _tune_sqlite(self._writes, begin="BEGIN IMMEDIATE", pragmas=(CHECKPOINT_PRAGMA,))
             self._checkpoints = Checkpoints(self._writes)
-            self._reads = create_engine(plain, echo=echo)
+            self._reads = create_engine(plain, echo=echo, json_serializer=json_text)
             _tune_sqlite(self._reads, begin="BEGIN", read_only=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             autoflush=False)
@@ -321,4 +323,12 @@ def _tune_sqlite(engine: Engine, *, begin: str, read_only: bool = False,
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+        # Straight to the driver (public: the pooled connection's DBAPI connection): once per
+        # unit of work, where SQLAlchemy's execution machinery costs more than SQLite's BEGIN.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(begin)
+        except sqlite3.Error as err:  # as SQLAlchemy would have raised it
+            raise OperationalError(begin, None, err) from err
+        finally:
+            cursor.close()
