@@ -4,7 +4,10 @@
 
 Every figure is a whole process, from its start to its exit (the console: to its first
 prompt), the median of --rounds rounds; each round runs every command once, in turn, so a
-drift in the machine's speed touches them alike. Each process is pinned to --cpu.
+drift in the machine's speed touches them alike. Each process is pinned to --cpu. Beside the
+wall time, the CPU time the process used (user + system, from its start to its exit, the
+console's `:quit` included): on a busy machine wall time grows with the others' load, CPU
+time much less.
 
   floors    python -c pass; python -c "import argparse" (what any command line pays)
   commands  baton --help; baton check-config (the example organisation), with the default
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import select
 import statistics
 import subprocess
@@ -44,10 +48,21 @@ class Measured:
     target: float | None  # seconds; None for a floor
     run: Callable[[], float]
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
+
+    def measure(self) -> None:
+        before = _children_cpu()
+        self.times.append(self.run())
+        self.cpu.append(_children_cpu() - before)
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def pinned(cpu: int | None) -> Callable[[], None] | None:
@@ -137,17 +152,19 @@ def main() -> int:
             each.run()
         for _ in range(args.rounds):
             for each in measured:
-                each.times.append(each.run())
+                each.measure()
     floor = measured[0].median
     pinned_to = f"pinned to cpu {cpu}" if cpu is not None else "not pinned"
     print(f"startup, medians of {args.rounds} rounds ({pinned_to}; load average "
           f"{os.getloadavg()[0]:.2f}):")
-    print(f"  {'command':<52} {'median':>8} {'min':>7} {'max':>7} {'× pass':>7}  target")
+    print(f"  {'command':<52} {'median':>8} {'min':>7} {'max':>7} {'× pass':>7} {'cpu':>7}"
+          f"  target (wall)")
     for each in measured:
         verdict = "" if each.target is None else \
             f"{each.target:.1f} s {'met' if each.median < each.target else 'MISSED'}"
         print(f"  {each.name:<52} {each.median:>7.3f}s {min(each.times):>6.3f}s "
-              f"{max(each.times):>6.3f}s {each.median / floor:>6.1f}×  {verdict}")
+              f"{max(each.times):>6.3f}s {each.median / floor:>6.1f}× "
+              f"{statistics.median(each.cpu):>6.3f}s  {verdict}")
     return 0
 
 
