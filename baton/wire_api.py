@@ -26,7 +26,7 @@ CLIENT_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 def service(app: App) -> ApiService:
     """The API's service over this deployment's database (and Redis, when configured)."""
-    uow = app.database.unit_of_work
+    db = app.database
     channel = f"baton:items:{app.workspace}"
     redis = app.redis
 
@@ -34,12 +34,11 @@ def service(app: App) -> ApiService:
         assert redis is not None
         await redis.publish(channel, str(number))
 
-    index = SqlItemIndex(uow)
+    index = SqlItemIndex(db)
     watch = Watch(index, app.workspace, interval=1.0 if redis else 0.25,
                   publish=publish if redis else None)
-    return ApiService(app.baton, uow, app.directory, app.clock, app.workspace,
-                      SqlClients(uow), SqlApiRequests(uow), index, watch,
-                      SqlSubscriptions(uow))
+    return ApiService(app.baton, app.directory, app.clock, app.workspace,
+                      SqlClients(db), SqlApiRequests(db), index, watch, SqlSubscriptions(db))
 
 
 @dataclass
@@ -133,13 +132,13 @@ async def create_token(app: App, name: str, team: str, scopes: list[str],
     token = new_token()
     client = Client(0, name, found.name, frozenset(granted), person, token[:12],
                     app.clock.now(), signing_secret=new_signing_secret())
-    stored = await SqlClients(app.database.unit_of_work).add(client, hash_token(token))
+    stored = await SqlClients(app.database).add(client, hash_token(token))
     return token, stored
 
 
 async def list_tokens(app: App) -> list[Client]:
-    return await SqlClients(app.database.unit_of_work).listed()
+    return await SqlClients(app.database).listed()
 
 
 async def revoke_tokens(app: App, ref: str) -> list[Client]:
-    return await SqlClients(app.database.unit_of_work).revoke(ref, app.clock.now())
+    return await SqlClients(app.database).revoke(ref, app.clock.now())

@@ -40,7 +40,7 @@ async def serve_stdio(app: App) -> int:
     try:
         await server.run_stdio_async()
     finally:
-        await api.watch.close()
+        await api.close()
     return 0
 
 

@@ -44,9 +44,9 @@ people:
 teams:
   release: {lead: alice, members: [bob, carol]}
 """
-BODY = {"kind": "approval", "title": "Ship build 4242 to the canary ring",
-        "details": "All checks green.", "approvers": ["@bob", "@carol"], "policy": "any",
-        "metadata": {"pipeline": "release", "run": 4242}}
+PLAIN = {"kind": "approval", "title": "Ship build 4242 to the canary ring",
+        "details": "All checks green.", "approvers": ["@bob", "@carol"], "policy": "any"}
+BODY = {**PLAIN, "metadata": {"pipeline": "release", "run": 4242}}
 
 
 def bare_server(port: int) -> None:
@@ -90,9 +90,9 @@ class Result:
 
 
 async def load(url: str, token: str, *, concurrency: int, requests: int,
-               seconds: float) -> Result:
+               seconds: float, plain: bool = False) -> Result:
     result = Result()
-    body = json.dumps(BODY).encode()
+    body = json.dumps(PLAIN if plain else BODY).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     sent = 0
     deadline = time.monotonic() + seconds
@@ -179,7 +179,8 @@ async def measure(arguments: argparse.Namespace, servers: Servers) -> None:
     for url in targets.values():  # warm up
         await load(url, token, concurrency=4, requests=200, seconds=20)
     level = arguments.concurrency
-    print(f"POST /api/v1/items (an approval) at concurrency {level}: at most "
+    print(f"POST /api/v1/items (an approval{'' if arguments.plain else ' with metadata'}) "
+          f"at concurrency {level}: at most "
           f"{arguments.requests} requests or {arguments.seconds:.0f} s per server and "
           f"round; {arguments.rounds} rounds, the servers taking turns; medians over the "
           f"rounds; servers on core {SERVER_CORE}, load on core {LOAD_CORE}; Baton on "
@@ -236,6 +237,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="per server and round")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--plain", action="store_true", help="no caller metadata: nothing "
+                        "for the API to keep beside the item")
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)  # the bare server's port
     return parser.parse_args()
 

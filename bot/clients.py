@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.items import State
+from bot.events import Event
+from bot.items import Item, State
 
 
 class Scope(StrEnum):
@@ -170,6 +171,16 @@ class PageQuery:
     limit: int = 50
 
 
+@dataclass(frozen=True)
+class ItemRead:
+    """An item as the API shows it: with the request that raised it (if the API did), and its
+    trail when asked for."""
+
+    item: Item
+    raised: ApiRequest | None = None
+    events: list[Event] | None = None
+
+
 class ItemIndex(ABC):
     """Cheap reads of items for the API, outside the core's units of work."""
 
@@ -180,6 +191,15 @@ class ItemIndex(ABC):
     @abstractmethod
     async def page(self, workspace: str, query: PageQuery) -> list[int]:
         """The numbers of the matching items, ascending, at most `query.limit`."""
+
+    @abstractmethod
+    async def items(self, workspace: str, numbers: list[int]) -> list[ItemRead]:
+        """These items (those that exist), in the order asked, each with its API request."""
+
+    @abstractmethod
+    async def item(self, workspace: str, number: int, *,
+                   trail: bool = False) -> ItemRead | None:
+        """One item with its API request and, with `trail`, its events, in one read."""
 
 
 IDEMPOTENCY_KEPT = timedelta(hours=24)

@@ -1,13 +1,15 @@
 """The API's records (bot.clients): tokens, the requests that raised items, webhook
-subscriptions, and a cheap read of where items stand. Each call is one short transaction."""
+subscriptions, and cheap reads of items. Each call is one short transaction of its own: reads
+on the database's readers (on SQLite they neither take nor wait for the write lock), writes on
+its writer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Executable, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clients import (
@@ -16,17 +18,38 @@ from bot.clients import (
     Client,
     Clients,
     ItemIndex,
+    ItemRead,
     Mark,
     PageQuery,
     Scope,
     Subscription,
     Subscriptions,
 )
-from bot.items import State
+from bot.items import Item, State
 from store.tables import ApiRequestRow, ApiTokenRow, ItemRow, WebhookRow
-from store.uow import SqlUnitOfWork
+from store.uow import Database, SqlUnitOfWork
 
-UnitOfWorkFactory = Callable[[], SqlUnitOfWork]
+
+async def _rows(db: Database, statement: Executable) -> Sequence[Any]:
+    """The rows a read-only statement returns."""
+
+    async def work(uow: SqlUnitOfWork) -> Sequence[Any]:
+        return (await uow.session.execute(statement)).all()
+
+    return await db.read(work)
+
+
+async def _written(db: Database, statement: Executable, *,
+                   returning: bool = False) -> Sequence[Any]:
+    """Run one writing statement and commit; with `returning`, the rows it returns."""
+
+    async def work(uow: SqlUnitOfWork) -> Sequence[Any]:
+        result = await uow.session.execute(statement)
+        rows = result.all() if returning else []
+        await uow.commit()
+        return rows
+
+    return await db.write(work)
 
 
 def _client(row: Any) -> Client:
@@ -39,50 +62,40 @@ def _client(row: Any) -> Client:
 
 
 class SqlClients(Clients):
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def add(self, client: Client, token_hash: str) -> Client:
-        async with self._uow() as uow:
-            result = await uow.session.execute(insert(ApiTokenRow).values(
-                name=client.name, team=client.team, scopes=sorted(client.scopes),
-                owner=client.owner, token_hash=token_hash, prefix=client.prefix,
-                signing_secret=client.signing_secret, created_at=client.created_at,
-            ).returning(ApiTokenRow.id))
-            new_id = result.scalar_one()
-            await uow.commit()
+        rows = await _written(self._db, insert(ApiTokenRow).values(
+            name=client.name, team=client.team, scopes=sorted(client.scopes),
+            owner=client.owner, token_hash=token_hash, prefix=client.prefix,
+            signing_secret=client.signing_secret, created_at=client.created_at,
+        ).returning(ApiTokenRow.id), returning=True)
+        new_id = rows[0].id
         return Client(new_id, client.name, client.team, client.scopes, client.owner,
                       client.prefix, client.created_at, signing_secret=client.signing_secret)
 
     async def by_hash(self, token_hash: str) -> Client | None:
-        async with self._uow() as uow:
-            row = (await uow.session.execute(select(ApiTokenRow.__table__).where(
-                ApiTokenRow.token_hash == token_hash, ApiTokenRow.revoked_at.is_(None),
-            ))).first()
-        return _client(row) if row else None
+        rows = await _rows(self._db, select(ApiTokenRow.__table__).where(
+            ApiTokenRow.token_hash == token_hash, ApiTokenRow.revoked_at.is_(None)))
+        return _client(rows[0]) if rows else None
 
     async def listed(self) -> list[Client]:
-        async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(ApiTokenRow.__table__).order_by(ApiTokenRow.id))).all()
+        rows = await _rows(self._db, select(ApiTokenRow.__table__).order_by(ApiTokenRow.id))
         return [_client(r) for r in rows]
 
     async def revoke(self, ref: str, now: datetime) -> list[Client]:
         which = [ApiTokenRow.name == ref, ApiTokenRow.prefix == ref]
         if ref.isdecimal():
             which.append(ApiTokenRow.id == int(ref))
-        async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                update(ApiTokenRow).where(or_(*which), ApiTokenRow.revoked_at.is_(None))
-                .values(revoked_at=now).returning(*ApiTokenRow.__table__.c))).all()
-            await uow.commit()
+        rows = await _written(self._db, update(ApiTokenRow).where(
+            or_(*which), ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now)
+            .returning(*ApiTokenRow.__table__.c), returning=True)
         return [_client(r) for r in rows]
 
     async def used(self, client_id: int, now: datetime) -> None:
-        async with self._uow() as uow:
-            await uow.session.execute(update(ApiTokenRow).where(ApiTokenRow.id == client_id)
-                                      .values(last_used_at=now))
-            await uow.commit()
+        await _written(self._db, update(ApiTokenRow).where(ApiTokenRow.id == client_id)
+                       .values(last_used_at=now))
 
 
 def _request(row: Any) -> ApiRequest:
@@ -93,64 +106,62 @@ def _request(row: Any) -> ApiRequest:
 
 
 class SqlApiRequests(ApiRequests):
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def begin(self, request: ApiRequest, forget_keys_before: datetime) -> ApiRequest:
-        async with self._uow() as uow:
-            if request.key is not None:
-                found = await self._keyed(uow, request.client_id, request.key)
-                if found is not None and found.created_at >= forget_keys_before:
-                    return found
-                if found is not None:  # an expired key: free it for this request
-                    await uow.session.execute(update(ApiRequestRow).where(
-                        ApiRequestRow.id == found.id).values(idem_key=None))
-            try:
-                await uow.session.execute(insert(ApiRequestRow).values(
-                    id=request.id, client_id=request.client_id, workspace=request.workspace,
-                    idem_key=request.key, body_hash=request.body_hash, item=None, status=0,
-                    meta=request.metadata, links=list(request.links),
-                    callback_url=request.callback_url, created_at=request.created_at))
-                await uow.commit()
-            except IntegrityError:
-                # The same key, recorded meanwhile by a concurrent request: answer with it.
-                await uow.rollback()
-                assert request.key is not None
-                found = await self._keyed(uow, request.client_id, request.key)
-                if found is None:
-                    raise
+        if request.key is not None:
+            found = await self._keyed(request.client_id, request.key)
+            if found is not None and found.created_at >= forget_keys_before:
                 return found
+
+        async def record(uow: SqlUnitOfWork) -> None:
+            if request.key is not None:  # a key recorded long ago is free for this request
+                await uow.session.execute(update(ApiRequestRow).where(
+                    ApiRequestRow.client_id == request.client_id,
+                    ApiRequestRow.idem_key == request.key,
+                    ApiRequestRow.created_at < forget_keys_before).values(idem_key=None))
+            await uow.session.execute(insert(ApiRequestRow).values(
+                id=request.id, client_id=request.client_id, workspace=request.workspace,
+                idem_key=request.key, body_hash=request.body_hash, item=None, status=0,
+                meta=request.metadata, links=list(request.links),
+                callback_url=request.callback_url, created_at=request.created_at))
+            await uow.commit()
+
+        try:
+            await self._db.write(record)
+        except IntegrityError:
+            # The same key, recorded meanwhile by a concurrent request: answer with it.
+            assert request.key is not None
+            found = await self._keyed(request.client_id, request.key)
+            if found is None:
+                raise
+            return found
         return request
 
-    @staticmethod
-    async def _keyed(uow: SqlUnitOfWork, client_id: int, key: str) -> ApiRequest | None:
-        row = (await uow.session.execute(select(ApiRequestRow.__table__).where(
-            ApiRequestRow.client_id == client_id, ApiRequestRow.idem_key == key))).first()
-        return _request(row) if row else None
+    async def _keyed(self, client_id: int, key: str) -> ApiRequest | None:
+        rows = await _rows(self._db, select(ApiRequestRow.__table__).where(
+            ApiRequestRow.client_id == client_id, ApiRequestRow.idem_key == key))
+        return _request(rows[0]) if rows else None
 
     async def finish(self, request_id: str, item: int, status: int) -> None:
-        async with self._uow() as uow:
-            await uow.session.execute(update(ApiRequestRow).where(
-                ApiRequestRow.id == request_id).values(item=item, status=status))
-            await uow.commit()
+        await _written(self._db, update(ApiRequestRow).where(
+            ApiRequestRow.id == request_id).values(item=item, status=status))
 
     async def drop(self, request_id: str) -> None:
-        async with self._uow() as uow:
-            await uow.session.execute(delete(ApiRequestRow).where(
-                ApiRequestRow.id == request_id, ApiRequestRow.item.is_(None)))
-            await uow.commit()
+        await _written(self._db, delete(ApiRequestRow).where(
+            ApiRequestRow.id == request_id, ApiRequestRow.item.is_(None)))
 
     async def of_item(self, workspace: str, request_id: str) -> ApiRequest | None:
-        async with self._uow() as uow:
-            row = (await uow.session.execute(select(ApiRequestRow.__table__).where(
-                ApiRequestRow.id == request_id, ApiRequestRow.workspace == workspace))).first()
-        return _request(row) if row else None
+        rows = await _rows(self._db, select(ApiRequestRow.__table__).where(
+            ApiRequestRow.id == request_id, ApiRequestRow.workspace == workspace))
+        return _request(rows[0]) if rows else None
 
     async def item_raised_by(self, workspace: str, request_id: str) -> int | None:
-        async with self._uow() as uow:
-            return (await uow.session.execute(select(ItemRow.number).where(
-                ItemRow.workspace == workspace, ItemRow.source_surface == "api",
-                ItemRow.source_message == request_id))).scalar_one_or_none()
+        rows = await _rows(self._db, select(ItemRow.number).where(
+            ItemRow.workspace == workspace, ItemRow.source_surface == "api",
+            ItemRow.source_message == request_id))
+        return int(rows[0].number) if rows else None
 
 
 def _subscription(row: Any) -> Subscription:
@@ -158,33 +169,28 @@ def _subscription(row: Any) -> Subscription:
 
 
 class SqlSubscriptions(Subscriptions):
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def add(self, subscription: Subscription) -> Subscription:
-        async with self._uow() as uow:
-            new_id = (await uow.session.execute(insert(WebhookRow).values(
-                client_id=subscription.client_id, workspace=subscription.workspace,
-                item=subscription.item, url=subscription.url,
-                created_at=subscription.created_at).returning(WebhookRow.id))).scalar_one()
-            await uow.commit()
+        rows = await _written(self._db, insert(WebhookRow).values(
+            client_id=subscription.client_id, workspace=subscription.workspace,
+            item=subscription.item, url=subscription.url,
+            created_at=subscription.created_at).returning(WebhookRow.id), returning=True)
+        new_id = rows[0].id
         return Subscription(new_id, subscription.client_id, subscription.url,
                             subscription.workspace, subscription.item, subscription.created_at)
 
     async def of_client(self, client_id: int) -> list[Subscription]:
-        async with self._uow() as uow:
-            rows = (await uow.session.execute(select(WebhookRow.__table__).where(
-                WebhookRow.client_id == client_id).order_by(WebhookRow.id))).all()
+        rows = await _rows(self._db, select(WebhookRow.__table__).where(
+            WebhookRow.client_id == client_id).order_by(WebhookRow.id))
         return [_subscription(r) for r in rows]
 
     async def remove(self, client_id: int, subscription_id: int) -> bool:
-        async with self._uow() as uow:
-            result = await uow.session.execute(delete(WebhookRow).where(
-                WebhookRow.client_id == client_id, WebhookRow.id == subscription_id
-            ).returning(WebhookRow.id))
-            removed = result.first() is not None
-            await uow.commit()
-        return removed
+        rows = await _written(self._db, delete(WebhookRow).where(
+            WebhookRow.client_id == client_id, WebhookRow.id == subscription_id
+        ).returning(WebhookRow.id), returning=True)
+        return bool(rows)
 
     async def for_item(self, workspace: str, item: int, team: str,
                        request_id: str | None) -> list[tuple[Subscription, Client]]:
@@ -194,21 +200,20 @@ class SqlSubscriptions(Subscriptions):
         whose = [ApiTokenRow.team == team]
         if raised_by is not None:
             whose.append(ApiTokenRow.id == raised_by)
-        async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(WebhookRow.__table__, *[c.label(f"t_{c.name}") for c in tokens.c])
-                .join(tokens, tokens.c.id == WebhookRow.client_id)
-                .where(WebhookRow.workspace == workspace, tokens.c.revoked_at.is_(None),
-                       or_(WebhookRow.item == item,
-                           WebhookRow.item.is_(None) & or_(*whose)))
-                .order_by(WebhookRow.id))).all()
-            extra = None
-            if request_id:
-                extra = (await uow.session.execute(
-                    select(ApiRequestRow.callback_url, *tokens.c)
-                    .join(tokens, tokens.c.id == ApiRequestRow.client_id)
-                    .where(ApiRequestRow.id == request_id, tokens.c.revoked_at.is_(None),
-                           ApiRequestRow.callback_url.is_not(None)))).first()
+        rows = await _rows(self._db, select(
+            WebhookRow.__table__, *[c.label(f"t_{c.name}") for c in tokens.c])
+            .join(tokens, tokens.c.id == WebhookRow.client_id)
+            .where(WebhookRow.workspace == workspace, tokens.c.revoked_at.is_(None),
+                   or_(WebhookRow.item == item, WebhookRow.item.is_(None) & or_(*whose)))
+            .order_by(WebhookRow.id))
+        extra = None
+        if request_id:
+            given = await _rows(self._db, select(ApiRequestRow.callback_url, *tokens.c)
+                                .join(tokens, tokens.c.id == ApiRequestRow.client_id)
+                                .where(ApiRequestRow.id == request_id,
+                                       tokens.c.revoked_at.is_(None),
+                                       ApiRequestRow.callback_url.is_not(None)))
+            extra = given[0] if given else None
         found = [(_subscription(r), _client(_Prefixed(r, "t_"))) for r in rows]
         if extra is not None:  # the callback given when the item was raised
             found.append((Subscription(0, extra.id, extra.callback_url, workspace, item),
@@ -227,16 +232,14 @@ class _Prefixed:
 
 
 class SqlItemIndex(ItemIndex):
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def marks(self, workspace: str, numbers: list[int]) -> dict[int, Mark]:
         if not numbers:
             return {}
-        async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(ItemRow.number, ItemRow.state, ItemRow.version).where(
-                    ItemRow.workspace == workspace, ItemRow.number.in_(numbers)))).all()
+        rows = await _rows(self._db, select(ItemRow.number, ItemRow.state, ItemRow.version)
+                           .where(ItemRow.workspace == workspace, ItemRow.number.in_(numbers)))
         return {r.number: Mark(State(r.state), r.version) for r in rows}
 
     async def page(self, workspace: str, query: PageQuery) -> list[int]:
@@ -248,6 +251,37 @@ class SqlItemIndex(ItemIndex):
             stmt = stmt.where(ItemRow.kind == query.kind)
         if query.updated_since is not None:
             stmt = stmt.where(ItemRow.updated_at >= query.updated_since)
-        async with self._uow() as uow:
-            found = await uow.session.execute(stmt.order_by(ItemRow.number).limit(query.limit))
-            return list(found.scalars())
+        rows = await _rows(self._db, stmt.order_by(ItemRow.number).limit(query.limit))
+        return [int(r.number) for r in rows]
+
+    async def items(self, workspace: str, numbers: list[int]) -> list[ItemRead]:
+        async def work(uow: SqlUnitOfWork) -> list[ItemRead]:
+            found = [await uow.items.get(workspace, n) for n in numbers]
+            items = [i for i in found if i is not None]
+            raised = await _raised(uow, workspace, items)
+            return [ItemRead(i, raised.get(i.source.message)) for i in items]
+
+        return await self._db.read(work)
+
+    async def item(self, workspace: str, number: int, *,
+                   trail: bool = False) -> ItemRead | None:
+        async def work(uow: SqlUnitOfWork) -> ItemRead | None:
+            item = await uow.items.get(workspace, number)
+            if item is None:
+                return None
+            events = await uow.events.for_item(workspace, number) if trail else None
+            raised = await _raised(uow, workspace, [item])
+            return ItemRead(item, raised.get(item.source.message), events)
+
+        return await self._db.read(work)
+
+
+async def _raised(uow: SqlUnitOfWork, workspace: str,
+                  items: list[Item]) -> dict[str, ApiRequest]:
+    """The API requests that raised these items, by id (their source message)."""
+    ids = [i.source.message for i in items if i.source.surface == "api" and i.source.message]
+    if not ids:
+        return {}
+    rows = (await uow.session.execute(select(ApiRequestRow.__table__).where(
+        ApiRequestRow.workspace == workspace, ApiRequestRow.id.in_(ids)))).all()
+    return {r.id: _request(r) for r in rows}

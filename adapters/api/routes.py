@@ -248,7 +248,7 @@ def api_app(service: ApiService, limit: RateLimit) -> web.Application:
     app.router.add_get("/reference", reference)
 
     async def stop_watching(_: web.Application) -> None:
-        await service.watch.close()
+        await service.close()
 
     app.on_cleanup.append(stop_watching)
     return app

@@ -4,12 +4,14 @@ items for the client to see."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import secrets
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,7 +49,7 @@ from bot.due import DueError, DueSpec, parse_due
 from bot.events import Event
 from bot.items import Item, Kind, Policy, State
 from bot.people import Directory
-from bot.ports import Clock, UnitOfWorkFactory
+from bot.ports import Clock
 from bot.rules import Verb
 from bot.service import Baton
 
@@ -91,7 +93,6 @@ class Created:
 @dataclass
 class ApiService:
     baton: Baton
-    uow: UnitOfWorkFactory
     directory: Directory
     clock: Clock
     workspace: str
@@ -101,6 +102,18 @@ class ApiService:
     watch: Watch
     subscriptions: Subscriptions
     _tokens: dict[str, tuple[Client, float]] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Finish the bookkeeping still running, and stop waking long-polls."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.watch.close()
 
     # --- who is asking -----------------------------------------------------------------------
 
@@ -182,7 +195,8 @@ class ApiService:
             raise ApiError(422, "refused", str(reply.text))
         else:
             number = reply.cards[0].number
-        await self.requests.finish(request.id, number, 201)
+        # Off the answer's path: a replay finds the item by its source until this is written.
+        self._later(self.requests.finish(request.id, number, 201))
         return Created(201, await self.get(client, number, trail=False))
 
     async def _create_plain(self, client: Client, command: Create) -> Created:
@@ -286,20 +300,17 @@ class ApiService:
     # --- reading items -----------------------------------------------------------------------
 
     async def _visible_item(self, client: Client, number: int) -> Item:
-        async with self.uow() as uow:
-            item = await uow.items.get(self.workspace, number)
-        if item is None or not self.visible(client, item):
+        read = await self.index.item(self.workspace, number)
+        if read is None or not self.visible(client, read.item):
             raise not_found(number)
-        return item
+        return read.item
 
     async def get(self, client: Client, number: int, *, trail: bool = True) -> ItemOut:
         self.require(client, Scope.READ)
-        async with self.uow() as uow:
-            item = await uow.items.get(self.workspace, number)
-            if item is None or not self.visible(client, item):
-                raise not_found(number)
-            events = await uow.events.for_item(self.workspace, number) if trail else None
-        return await self._out(item, events)
+        read = await self.index.item(self.workspace, number, trail=trail)
+        if read is None or not self.visible(client, read.item):
+            raise not_found(number)
+        return item_out(read.item, read.events, read.raised)
 
     async def wait(self, client: Client, number: int, seconds: float,
                    version: int | None = None) -> ItemOut:
@@ -324,15 +335,9 @@ class ApiService:
             states=(state,) if state else tuple(State), kind=kind.value if kind else None,
             updated_since=updated_since, after=after, limit=limit + 1))
         more = len(numbers) > limit
-        async with self.uow() as uow:
-            found = [await uow.items.get(self.workspace, n) for n in numbers[:limit]]
-        items = [await self._out(i, None) for i in found if i is not None]
+        found = await self.index.items(self.workspace, numbers[:limit])
+        items = [item_out(r.item, None, r.raised) for r in found]
         return ItemPage(items=items, next_cursor=str(numbers[limit - 1]) if more else None)
-
-    async def _out(self, item: Item, events: list[Event] | None) -> ItemOut:
-        extra = await self.requests.of_item(self.workspace, item.source.message) \
-            if item.source.surface == SURFACE and item.source.message else None
-        return item_out(item, events, extra)
 
 
     # --- webhooks ----------------------------------------------------------------------------
