@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 Job = Callable[[asyncio.Runner], Any]
-_Queued = tuple[Job, "concurrent.futures.Future[Any]"]
+_Future = concurrent.futures.Future[Any]
+_Queued = tuple[Job, _Future]
 
 
 def _do(job: Job, runner: asyncio.Runner, future: concurrent.futures.Future[Any]) -> None:
@@ -55,6 +56,21 @@ class Turn:
             _do(queued[0], runner, queued[1])
 
 
+class Together:
+    """A job that runs together with the like ones queued right behind it (the same `run`):
+    `run(runner, [(item, future), …])` is called once for all of them and settles each
+    future."""
+
+    def __init__(self, run: Callable[[asyncio.Runner, list[tuple[Any, _Future]]], None],
+                 item: Any, limit: int) -> None:
+        self.run = run
+        self.item = item
+        self.limit = limit
+
+    def __call__(self, runner: asyncio.Runner) -> None:
+        self.run(runner, [])  # never called: its thread runs it with the others
+
+
 class LoopThreads:
     """`count` threads started on first use, taking jobs from one queue in turn."""
 
@@ -81,6 +97,13 @@ class LoopThreads:
     async def call(self, function: Callable[[], T]) -> T:
         """`function()` called on one of the threads."""
         return await self._submit(lambda _: function())
+
+    async def together(self, job: Together) -> Any:
+        """`job` run by one thread together with the like jobs queued right behind it (up to
+        its limit), in the order queued."""
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._put(job, future)
+        return await asyncio.wrap_future(future)
 
     def submit(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:
         """`function()` queued for one of the threads, from any thread; not awaited."""
@@ -122,5 +145,36 @@ class LoopThreads:
 
     def _serve(self) -> None:
         with asyncio.Runner() as runner:
-            while (queued := self._jobs.get()) is not None:
-                _do(queued[0], runner, queued[1])
+            carried: _Queued | None = None
+            while True:
+                queued, carried = carried or self._jobs.get(), None
+                if queued is None:
+                    return
+                job, future = queued
+                if not isinstance(job, Together):
+                    _do(job, runner, future)
+                    continue
+                group = [(job.item, future)]
+                while len(group) < job.limit:
+                    try:
+                        following = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if following is None:
+                        self._jobs.put(None)  # stop, once this group is done
+                        break
+                    if isinstance(following[0], Together) and following[0].run == job.run:
+                        group.append((following[0].item, following[1]))
+                    else:
+                        carried = following  # next, in its turn
+                        break
+                _together(job, runner, group)
+
+
+def _together(job: Together, runner: asyncio.Runner, group: list[tuple[Any, _Future]]) -> None:
+    try:
+        job.run(runner, group)
+    except BaseException as exc:  # a fault in `run` itself: no caller is left waiting
+        for _, future in group:
+            if not future.done():
+                future.set_exception(exc)

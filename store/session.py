@@ -3,8 +3,9 @@
 On PostgreSQL that is SQLAlchemy's AsyncSession over asyncpg. On SQLite it is a plain (sync)
 SQLAlchemy Connection, always used from the thread that SQLite work runs on (store.uow):
 `ThreadSession` when the whole unit of work runs on that thread, so each statement executes
-at once; `HandedSession` when the unit of work is driven from the event loop, so each
-statement is handed to that thread and its result handed back.
+at once (`SavepointSession` when it shares its transaction with others); `HandedSession` when
+the unit of work is driven from the event loop, so each statement is handed to that thread
+and its result handed back.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy import CursorResult, Result, ScalarResult
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, NestedTransaction
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
@@ -98,6 +99,38 @@ class ThreadSession:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             connection.close()
+
+
+class SavepointSession(ThreadSession):
+    """A ThreadSession on a connection that several units of work share, one after the other,
+    in one transaction (committed together, store.uow): each transaction of its own is a
+    SAVEPOINT in that one, released by `commit` and undone by `rollback` or `close`."""
+
+    def __init__(self, engine: Engine, shared: Connection) -> None:
+        super().__init__(engine)
+        self._shared = shared
+        self._savepoint: NestedTransaction | None = None
+        self.committed = False  # a savepoint of its was released into the shared transaction
+
+    @property
+    def connection(self) -> Connection:
+        if self._savepoint is None:
+            self._savepoint = self._shared.begin_nested()
+        return self._shared
+
+    def commit_now(self) -> None:
+        if self._savepoint is not None:
+            savepoint, self._savepoint = self._savepoint, None
+            savepoint.commit()
+            self.committed = True
+
+    def rollback_now(self) -> None:
+        if self._savepoint is not None:
+            savepoint, self._savepoint = self._savepoint, None
+            savepoint.rollback()
+
+    def close_now(self) -> None:
+        self.rollback_now()
 
 
 class HandedSession:

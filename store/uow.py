@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -11,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,10 +30,10 @@ from store.deliveries import SqlDeliveries
 from store.events import SqlEventLog
 from store.held import Held
 from store.items import SqlItemRepository
-from store.loop_threads import LoopThreads
+from store.loop_threads import LoopThreads, Together
 from store.outbox import SqlOutbox
 from store.posts import SqlCardPosts
-from store.session import HandedSession, ThreadSession
+from store.session import HandedSession, SavepointSession, ThreadSession
 from store.sql import json_text
 from store.stats import SqlStatistics
 from store.workspaces import WorkspaceHeads
@@ -43,11 +45,15 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
+    "PRAGMA temp_store=MEMORY",  # savepoints' journals (units committed together) in memory
 )
 
 READERS = 2  # SQLite reader threads: readiness and /metrics never wait behind an export
 
+COMMITTED_TOGETHER = 16  # at most, SQLite units of work queued together that commit together
+
 T = TypeVar("T")
+Work = Callable[["SqlUnitOfWork"], Awaitable[Any]]
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -191,11 +197,15 @@ class Database:
         return SqlUnitOfWork(HandedSession(self._writes, self._writer), whole_database=True)
 
     async def write(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
-        """`work` in a unit of work of its own, which it commits; SQLite: on the writer."""
+        """`work` in a unit of work of its own, which it commits. SQLite: on the writer, where
+        the units queued one behind the other commit together (`_commit_together`)."""
         if self._writes is None:
             async with self.new_unit() as uow:
                 return await work(uow)
-        return await self._on(self._writer, self._writes, work, whole_database=True)
+        self._not_from_within(self._writer)
+        result: T = await self._writer.together(
+            Together(self._commit_together, work, COMMITTED_TOGETHER))
+        return result
 
     async def read(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """`work` in a transaction that reads only: on SQLite it takes no write lock and
@@ -205,14 +215,68 @@ class Database:
                 return await work(uow)
         return await self._on(self._readers, self._reads, work)
 
+    def _commit_together(self, runner: asyncio.Runner,
+                         units: list[tuple[Work, concurrent.futures.Future[Any]]]) -> None:
+        """On the writer: units of work queued one behind the other run in one transaction,
+        each in a SAVEPOINT of its own (what one does not commit, or fails in, is undone
+        alone), and their callers hear back once that transaction has committed. A commit
+        writes every page the transaction changed to the log, one write each, and units
+        that follow one another change mostly the same pages (the tables' and indexes' last
+        leaves): measured with 16 commands at once, 1.3 ms of CPU a create committed
+        together against 2.0 ms each alone."""
+        writes = self._writes
+        assert writes is not None
+
+        def alone(work: Work, future: concurrent.futures.Future[Any]) -> None:
+            _settle(future, lambda: runner.run(_unit(ThreadSession(writes), work)))
+
+        units = [(work, future) for work, future in units
+                 if future.set_running_or_notify_cancel()]
+        if len(units) == 1:
+            alone(*units[0])
+            return
+        finished: list[tuple[concurrent.futures.Future[Any], Any, bool]] = []
+        with writes.connect() as shared:
+            try:
+                shared.begin()
+            except BaseException as exc:
+                for _, future in units:
+                    future.set_exception(exc)
+                return
+            while units:
+                work, future = units.pop(0)
+                session = SavepointSession(writes, shared)
+                try:
+                    result = runner.run(_unit(session, work))
+                except BaseException as exc:
+                    future.set_exception(exc)
+                    if isinstance(exc, DBAPIError):  # the transaction may be gone with it
+                        break
+                else:
+                    finished.append((future, result, session.committed))
+            try:
+                if not _still_open(shared):  # SQLite ended it after an error: say so
+                    raise OperationalError("COMMIT", None, sqlite3.OperationalError(
+                        "the shared transaction was rolled back by SQLite"))
+                shared.commit()
+            except BaseException as exc:
+                for future, result, committed in finished:
+                    if committed:
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
+            else:
+                for future, result, _ in finished:
+                    future.set_result(result)
+        for work, future in units:  # after a database error: each alone
+            alone(work, future)
+
     async def _on(self, threads: LoopThreads, engine: Engine,
-                  work: Callable[[SqlUnitOfWork], Awaitable[T]], *,
-                  whole_database: bool = False) -> T:
+                  work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         self._not_from_within(threads)
 
         async def whole() -> T:
-            async with SqlUnitOfWork(ThreadSession(engine),
-                                     whole_database=whole_database) as uow:
+            async with SqlUnitOfWork(ThreadSession(engine)) as uow:
                 return await work(uow)
 
         return await threads.run(whole)
@@ -277,6 +341,27 @@ class Database:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.dispose()
+
+
+async def _unit(session: ThreadSession, work: Work) -> Any:
+    async with SqlUnitOfWork(session, whole_database=True) as uow:
+        return await work(uow)
+
+
+def _still_open(connection: Connection) -> bool:
+    """Whether SQLite itself still has the connection's transaction open (it ends one on
+    some errors, whatever SQLAlchemy believes)."""
+    dbapi = connection.connection.dbapi_connection
+    return bool(getattr(dbapi, "in_transaction", True))
+
+
+def _settle(future: concurrent.futures.Future[Any], function: Callable[[], Any]) -> None:
+    try:
+        result = function()
+    except BaseException as exc:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 def _connected(engine: Engine, function: Callable[[Connection], T]) -> T:

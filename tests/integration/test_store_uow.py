@@ -277,3 +277,75 @@ async def test_a_reader_on_the_async_engine_does_not_hold_up_a_unit_of_work(
         assert await create_item(sqlite_db) == 1
     finally:
         await conn.close()
+
+
+async def test_units_queued_together_commit_together_and_fail_alone(
+        sqlite_db: Database) -> None:
+    """Units handed to the writer while it is busy run in one transaction, each in a savepoint:
+    one that fails, or does not commit, leaves the others' work in place; each caller hears
+    its own outcome, and what was committed is there."""
+    commits = 0
+
+    def committed(_: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    async def take(uow: UnitOfWork) -> int:
+        number = await uow.items.allocate_number("T1")
+        await uow.outbox.put(Outgoing("T1", Delivery.DM, "bob", "x", f"k{number}", number))
+        await uow.commit()
+        return number
+
+    async def fail(uow: UnitOfWork) -> int:
+        await uow.items.allocate_number("T1")
+        raise ValueError("the handler failed")
+
+    async def leave(uow: UnitOfWork) -> int:
+        return await uow.items.allocate_number("T1")  # no commit: undone
+
+    async with sqlite_db.unit_of_work() as holding:  # the writer is busy: the rest queue
+        await holding.items.allocate_number("T0")
+        works = [take, fail, take, leave, take, take]
+        tasks = [asyncio.create_task(sqlite_db.unit_of_work.run(w)) for w in works]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        event.listen(sqlite_db.unit_engine, "commit", committed)
+        await holding.commit()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    event.remove(sqlite_db.unit_engine, "commit", committed)
+
+    assert [o if isinstance(o, int) else type(o).__name__ for o in outcomes] == [
+        1, "ValueError", 2, 3, 3, 4]  # the one left uncommitted saw 3, then gave it back
+    assert commits == 2  # the holder's, then one for the six
+    async with sqlite_db.unit_of_work() as uow:
+        assert await uow.items.allocate_number("T1") == 5
+        assert [q.message.key for q in await uow.outbox.claim(10, T0)] == [
+            "k1", "k2", "k3", "k4"]
+
+
+async def test_units_after_one_that_lost_the_shared_transaction_run_alone(
+        sqlite_db: Database) -> None:
+    """Should SQLite end the shared transaction (here a unit rolls it back itself), those
+    before it are told their work is lost, those after it run in transactions of their own."""
+
+    async def take(uow: UnitOfWork) -> int:
+        number = await uow.items.allocate_number("T1")
+        await uow.commit()
+        return number
+
+    async def wreck(uow: SqlUnitOfWork) -> int:
+        await uow.items.allocate_number("T1")
+        await uow.session.execute(text("ROLLBACK"))
+        await uow.commit()
+        return 0
+
+    async with sqlite_db.unit_of_work() as holding:
+        await holding.items.allocate_number("T0")
+        tasks = [asyncio.create_task(sqlite_db.write(w)) for w in (take, wreck, take)]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        await holding.commit()
+    first, wrecked, last = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(first, OperationalError) and "rolled back" in str(first)
+    assert isinstance(wrecked, OperationalError)
+    assert last == 1  # alone, after: the first's number was never kept
