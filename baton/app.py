@@ -1,16 +1,26 @@
-"""The composition root: settings and baton.yaml in, a wired Baton out."""
+"""The composition root: settings and baton.yaml in, the core and what it runs on built once.
+
+Everything is built here before anything runs, and nothing is swapped afterwards: the one
+directory (baton.yaml's people and teams, and the accounts surfaces matched to them), the
+clock, the core, the runner every surface hands commands to, and the wake-up the core sets
+after each command so the outbox worker delivers at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from baton.settings import Settings
+from bot.accounts import remember_all
 from bot.config import Config, ConfigDirectory, load_config
 from bot.locks import MemoryLocks
 from bot.ports import Clock, Deduplicator, Locks
+from bot.runner import Observe, Runner
 from bot.service import Baton
+from store.accounts import SqlAccounts
 from store.dedup import SqlDeduplicator
 from store.migrate import head, revision_of, upgrade
 from store.uow import Database
@@ -30,8 +40,12 @@ class App:
     config: Config
     directory: ConfigDirectory
     database: Database
+    accounts: SqlAccounts
     baton: Baton
+    runner: Runner
     clock: Clock
+    # Set by the core after each command that committed: the outbox worker delivers at once.
+    wake: asyncio.Event
     # With BATON_REDIS_URL, Redis de-duplicates platform retries and holds the replicas'
     # short locks; without it the database de-duplicates and locks are in-process.
     dedup: Deduplicator = field(init=False)
@@ -76,13 +90,20 @@ class App:
         return True, "ok"
 
 
-async def build(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
-    """Load the configuration (raising ConfigError), migrate, and wire the core to the store."""
+async def build(settings: Settings, clock: Clock | None = None, *, migrate: bool = True,
+                observe: Observe | None = None) -> App:
+    """Load the configuration (raising ConfigError), migrate, and build the core over the
+    store, for the surfaces the settings configure. `observe` times each command
+    (/metrics)."""
     config = load_config(settings.config_path())
     directory = ConfigDirectory(config)  # its calendars too, before the database is written
     if migrate:
         await upgrade(settings.database_url)
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, surfaces=settings.delivering())
+    accounts = SqlAccounts(database)
+    await remember_all(directory, accounts)
     clock = clock or SystemClock()
-    baton = Baton(database.unit_of_work, clock, directory)
-    return App(settings, config, directory, database, baton, clock)
+    wake = asyncio.Event()
+    baton = Baton(database.unit_of_work, clock, directory, on_commit=wake.set)
+    return App(settings, config, directory, database, accounts, baton,
+               Runner(baton, observe), clock, wake)

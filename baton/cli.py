@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from adapters.console.session import ConsoleClock
     from baton.app import App
     from baton.settings import Settings
-    from bot.ports import OutboxStats
+    from bot.delivery import OutboxStats
+    from bot.rich import Rich
     from store.outbox import OutboxEntry
     from store.uow import SqlUnitOfWork
 
 #: The outbox's states as `baton outbox list --state` offers them: store.outbox's PENDING,
-#: SENT and PARKED (a test holds them equal), named here so the parser needs no SQLAlchemy.
-OUTBOX_STATES = ("pending", "sent", "parked")
+#: SENT, PARKED and SKIPPED (a test holds them equal), named here so the parser needs no
+#: SQLAlchemy.
+OUTBOX_STATES = ("pending", "sent", "parked", "skipped")
 #: Commands that run until one stops them: Ctrl-C ends them normally (exit 0).
 LEFT_WITH_CTRL_C = ("run", "chat", "serve")
 
@@ -132,7 +135,7 @@ def configure_logging(settings: Settings, command: str) -> None:
     BATON_LOG_LEVEL is set, so log lines do not interleave with the conversation."""
     import logging
 
-    serving = command == "serve" or (command == "run" and settings.chat_surface() != "console")
+    serving = command == "serve" or (command == "run" and bool(settings.chat_surfaces()))
     chosen = "log_level" in settings.model_fields_set  # in the environment or .env
     level = settings.log_level if serving or chosen else "WARNING"
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
@@ -156,17 +159,16 @@ async def _async_main(args: argparse.Namespace) -> int:
         from baton.gate import request_approval
 
         return await request_approval(args)
+    if args.command == "serve" or (args.command == "run" and settings.chat_surfaces()):
+        return await _serve(settings)
+    if args.command in ("run", "chat"):
+        return await _console(settings, args.user if args.command == "chat" else None,
+                              demo=args.command == "run")
     from baton.app import build
 
     app = await build(settings)
     try:
         match args.command:
-            case "run":
-                return await _run(app)
-            case "chat":
-                return await _chat(app, args.user)
-            case "serve":
-                return await _serve(app)
             case "demo":
                 return await _demo(app, force=args.force)
             case "audit":
@@ -200,8 +202,9 @@ def _check_config(settings: Settings, path: Path | None) -> int:
     config = load_config(target)
     ConfigDirectory(config)  # what `serve` builds from it, calendars included
     teams = ", ".join(t.name for t in config.team_list())
+    chat = ", ".join(settings.chat_surfaces()) or "none (the console)"
     print(f"{target or 'built-in default'}: ok ({len(config.people)} people; teams: {teams}); "
-          f"chat surface: {settings.chat_surface()}")
+          f"chat surfaces: {chat}")
     return 0
 
 
@@ -229,8 +232,7 @@ async def _demo(app: App, *, force: bool) -> int:
     if not force and not await _is_empty(app):
         print("The database already has items; `baton demo --force` adds the demo week anyway.")
         return 1
-    refused = await load_demo(app.baton, app.database.unit_of_work, app.workspace,
-                              app.clock.now())
+    refused = await load_demo(app.baton, app.database, app.workspace, app.clock.now())
     for line in refused:
         print(f"demo line refused: {line}", file=sys.stderr)
     print(f"Loaded eight weeks of the model-release organisation's work. Try "
@@ -250,23 +252,30 @@ def _program() -> str:
     return "baton" if found and Path(found).resolve() == started.resolve() else str(started)
 
 
-async def _run(app: App) -> int:
-    surface = app.settings.chat_surface()
-    if surface != "console":
-        return await _serve(app)
-    if await _is_empty(app) and app.directory.team("release") is not None:
-        await _demo(app, force=False)
-    return await _chat(app, None)
+async def _console(settings: Settings, user: str | None, *, demo: bool) -> int:
+    """`baton run` without chat credentials (the demo on first run, then the console), and
+    `baton chat`: the console, on a clock `:time` can move."""
+    from adapters.console.session import ConsoleClock
+    from baton.app import SystemClock, build
+
+    clock = ConsoleClock(SystemClock().now)
+    app = await build(settings, clock)
+    try:
+        if demo and await _is_empty(app) and app.directory.team("release") is not None:
+            await _demo(app, force=False)
+        return await _chat(app, clock, user)
+    finally:
+        await app.close()
 
 
-async def _chat(app: App, user: str | None) -> int:
+async def _chat(app: App, clock: ConsoleClock, user: str | None) -> int:
     import asyncio
     from datetime import timedelta
 
-    from adapters.console.session import ConsoleClock, ConsoleSession
+    from adapters.console.session import ConsoleSession
     from adapters.console.transport import ConsoleTransport
     from baton import wire_jobs
-    from baton.app import SystemClock
+    from store.console_clock import console_offset, keep_console_offset
 
     name = user or app.settings.console_user or "alice"
     person = app.directory.person(name.lstrip("@"))
@@ -274,25 +283,22 @@ async def _chat(app: App, user: str | None) -> int:
         print(f"No one called {name} is in baton.yaml; use --as with one of its people.",
               file=sys.stderr)
         return 2
-    from store.console_clock import console_offset, keep_console_offset
-
-    surface = app.settings.chat_surface()
-    deliver = surface == "console"
+    # The console delivers only when no chat platform does: it is the platform then.
+    chat = app.settings.chat_surfaces()
+    deliver = not chat
     # `:time` on a console's own database is kept with it (a console started again goes on
     # from there); on one that serves a chat platform it is refused: moving that clock would
     # send real people their reminders and escalations early.
-    offset = await console_offset(app.database, app.workspace) if deliver else timedelta()
-    clock = ConsoleClock(SystemClock().now, offset)
-    app.baton.clock = app.clock = clock
+    clock.offset = await console_offset(app.database, app.workspace) if deliver else timedelta()
 
     async def keep_offset(offset: timedelta) -> None:
         await keep_console_offset(app.database, app.workspace, offset)
 
-    worker = wire_jobs.outbox_worker(app, ConsoleTransport(sys.stdout)) if deliver else None
-    timers = wire_jobs.jobs(app, worker)
+    worker = wire_jobs.outbox_worker(app, [ConsoleTransport(sys.stdout)]) if deliver else None
+    timers = wire_jobs.jobs(app)
     since = clock.now()
 
-    async def due_work(now: datetime) -> list[str]:
+    async def due_work(now: datetime) -> list[Rich]:
         """`:time`: what the timers would have done meanwhile (digests, then the sweep)."""
         nonlocal since
         lines = await timers.catch_up(since, now)
@@ -302,12 +308,13 @@ async def _chat(app: App, user: str | None) -> int:
     if worker is not None:
         await worker.recover()
     interactive = sys.stdin.isatty()
+    platforms = " and ".join(surface.title() for surface in chat)
     session = ConsoleSession(
-        app.baton, app.database.unit_of_work, clock, workspace=app.workspace, user=person.id,
-        stdin=sys.stdin, stdout=sys.stdout, due_work=due_work, deliver=deliver,
-        interactive=interactive, outbox=worker.drain if worker else None,
+        app.runner, app.directory, clock, workspace=app.workspace, user=person.id,
+        stdin=sys.stdin, stdout=sys.stdout, due_work=due_work, interactive=interactive,
+        outbox=worker.drain if worker else None,
         keep_offset=keep_offset if deliver else None,
-        travel_refused="" if deliver else f"this database serves {surface.title()}, and "
+        travel_refused="" if deliver else f"this database serves {platforms}, and "
         "moving its clock would send real reminders and escalations early",
     )
     stop = asyncio.Event()
@@ -326,16 +333,13 @@ async def _chat(app: App, user: str | None) -> int:
 
 
 async def _outbox(app: App, args: argparse.Namespace) -> int:
-    from store.outbox import SqlOutbox
-
     if args.action == "retry":
         if not args.ids and not args.all:
             print("Name the messages to retry (baton outbox retry 12 13) or use --all.",
                   file=sys.stderr)
             return 2
         async def retry(uow: SqlUnitOfWork) -> int:
-            retried = await SqlOutbox(uow.session).retry(None if args.all else args.ids,
-                                                         app.clock.now())
+            retried = await uow.outbox.retry(None if args.all else args.ids, app.clock.now())
             await uow.commit()
             return retried
 
@@ -343,8 +347,8 @@ async def _outbox(app: App, args: argparse.Namespace) -> int:
         print(f"{retried} parked message{'s' if retried != 1 else ''} queued again.")
         return 0
     async def look(uow: SqlUnitOfWork) -> tuple[OutboxStats, list[OutboxEntry]]:
-        box = SqlOutbox(uow.session)
-        return await box.stats(app.clock.now()), await box.rows(args.state, args.limit)
+        return (await uow.outbox.stats(app.clock.now()),
+                await uow.outbox.rows(args.state, args.limit))
 
     stats, rows = await app.database.read(look)
     print(f"outbox: {stats.pending} pending ({stats.ready} ready now), {stats.parked} parked")
@@ -362,8 +366,9 @@ def _outbox_line(row: OutboxEntry) -> str:
     error = f"\n      last error: {row.last_error[:200]}" if row.last_error else ""
     text = row.text.replace("\n", " ")
     text = text if len(text) <= 70 else text[:69] + "…"
+    surface = f" on {row.surface}" if row.surface else ""
     return (f"{row.id:>7} {row.state:<7} attempts {row.attempts}{at} {row.delivery} → "
-            f"{row.to}{item}: {text}{error}")
+            f"{row.to}{item}{surface}: {text}{error}")
 
 
 async def _token(app: App, args: argparse.Namespace) -> int:
@@ -404,10 +409,17 @@ async def _token(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(app: App) -> int:
+async def _serve(settings: Settings) -> int:
+    from adapters.http.metrics import Metrics
+    from baton.app import build
     from baton.server import run_server
 
-    return await run_server(app)
+    metrics = Metrics()
+    app = await build(settings, observe=metrics.observe_command)
+    try:
+        return await run_server(app, metrics)
+    finally:
+        await app.close()
 
 
 if __name__ == "__main__":

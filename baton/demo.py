@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.context import Request
-from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.service import Baton
+from store.uow import Database, SqlUnitOfWork
 
 H = 3600
 D = 24 * H
@@ -161,13 +161,13 @@ class DemoClock:
         return self.current
 
 
-async def load_demo(baton: Baton, uow: UnitOfWorkFactory, workspace: str,
+async def load_demo(baton: Baton, database: Database, workspace: str,
                     now: datetime) -> list[str]:
     """Type the eight weeks into the core with the clock set back and moving forward; return
     any line that was refused."""
     start = now - timedelta(seconds=WEEK_STARTS + 6 * D)
     clock = DemoClock(start)
-    demo = Baton(uow, clock, baton.directory)
+    demo = Baton(database.unit_of_work, clock, baton.directory)
     numbers: dict[str, int] = {}  # the demo's keys (h3, w1) -> the items' numbers
     refused = []
     for at, who, text, creates in sorted(history() + last_week(), key=lambda line: line[0]):
@@ -182,11 +182,11 @@ async def load_demo(baton: Baton, uow: UnitOfWorkFactory, workspace: str,
     clock.current = now
     await demo.tick(workspace, now)
 
-    async def delivered(work: UnitOfWork) -> None:  # the weeks' messages belong to the past
+    async def delivered(work: SqlUnitOfWork) -> None:  # the weeks' messages belong to the past
         while claimed := await work.outbox.claim(10_000, now):
             for queued in claimed:
                 await work.outbox.sent(queued.id, now)
         await work.commit()
 
-    await uow.run(delivered)
+    await database.write(delivered)
     return refused

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import DEFAULT_PATH, ConfigError
 
-Surface = Literal["slack", "teams", "console"]
+ChatSurface = Literal["slack", "teams"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 PREFIX = "BATON_"
 #: The example organisation shipped beside the code; used when there is no baton.yaml.
@@ -163,13 +163,19 @@ class Settings(BaseSettings):
             raise SettingsError(problems)
         return self
 
-    def chat_surface(self) -> Surface:
-        """Slack or Teams when their credentials are set (Slack first), else the console."""
+    def chat_surfaces(self) -> tuple[ChatSurface, ...]:
+        """The chat platforms whose credentials are set: Slack, Teams, both or neither."""
+        chosen: list[ChatSurface] = []
         if self.slack_bot_token or self.slack_app_token or self.slack_client_id:
-            return "slack"
+            chosen.append("slack")
         if self.teams_app_id or self.teams_local:
-            return "teams"
-        return "console"
+            chosen.append("teams")
+        return tuple(chosen)
+
+    def delivering(self) -> tuple[str, ...]:
+        """The surfaces that deliver Baton's messages: the chat platforms configured, else the
+        console (`baton chat` prints them)."""
+        return self.chat_surfaces() or ("console",)
 
 
 _EXPECTED = {

@@ -1,4 +1,4 @@
-"""The timers and the outbox worker, wired into a process: which transport delivers, where
+"""The timers and the outbox worker, wired into a process: which transports deliver, where
 charts are kept, Redis or in-process locks, and the outbox figures /metrics shows."""
 
 from __future__ import annotations
@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from baton.app import App
 from baton.settings import SettingsError
-from bot.ports import Transport
+from bot.delivery import Transport
 from jobs.charts import render_weekly_chart
-from jobs.outbox import Observe, OutboxWorker, Routes, WorkerSettings
-from jobs.pacing import Pacing
+from jobs.outbox import Observe, OutboxWorker, WorkerSettings
 from jobs.scheduler import DigestJob, Jobs, digest_jobs
+from store.queue import SqlOutboxQueue
 
 if TYPE_CHECKING:  # the console has no /metrics: it need not import prometheus or aiohttp
     from adapters.http.metrics import Metrics
@@ -25,24 +25,23 @@ if TYPE_CHECKING:  # the console has no /metrics: it need not import prometheus 
 log = logging.getLogger(__name__)
 
 
-def outbox_worker(app: App, transport: Transport | None, *,
-                  pacing: Mapping[str, Pacing] | None = None,
+def outbox_worker(app: App, transports: Sequence[Transport], *,
                   observe: Observe | None = None) -> OutboxWorker:
-    """The worker delivering this process's outbox through `transport`."""
+    """The worker delivering this process's outbox through `transports`, woken by the core."""
     settings = WorkerSettings(worker_id=app.settings.replica(),
                               max_attempts=app.settings.outbox_max_attempts)
-    return OutboxWorker(app.database.unit_of_work, Routes(transport), app.clock, settings,
-                        pacing=pacing, data_dir=app.settings.data_dir.resolve(),
+    return OutboxWorker(SqlOutboxQueue(app.database), transports, app.clock, settings,
+                        wake=app.wake, data_dir=app.settings.data_dir.resolve(),
                         render=render_weekly_chart, observe=observe)
 
 
 def schedules(app: App) -> list[DigestJob]:
-    directory = app.baton.directory
+    directory = app.directory
     return digest_jobs(app.workspace, [(team.name, directory.digest_times(team.name))
                                        for team in directory.teams()])
 
 
-def jobs(app: App, worker: OutboxWorker | None = None) -> Jobs:
+def jobs(app: App) -> Jobs:
     """The sweep and the digests of this deployment's teams."""
 
     async def workspaces() -> Sequence[str]:
@@ -51,7 +50,7 @@ def jobs(app: App, worker: OutboxWorker | None = None) -> Jobs:
 
     return Jobs(app.baton, app.clock, app.locks, workspaces, schedules(app),
                 sweep_every=timedelta(seconds=app.settings.sweep_seconds),
-                after_work=worker.wake if worker else None, checkpoint=checkpointer(app))
+                checkpoint=checkpointer(app))
 
 
 def checkpointer(app: App) -> Callable[[], Awaitable[None]]:
@@ -75,9 +74,10 @@ def checkpointer(app: App) -> Callable[[], Awaitable[None]]:
 def watch_outbox(metrics: Metrics, app: App) -> Observe:
     """/metrics: the outbox's depth (pending, ready, parked) read at each scrape, and every
     failed delivery counted by surface and kind."""
+    queue = SqlOutboxQueue(app.database)
 
     async def refresh() -> None:
-        stats = await app.database.read(lambda uow: uow.outbox.stats(app.clock.now()))
+        stats = await queue.stats(app.clock.now())
         metrics.outbox_depth.labels("pending").set(stats.pending)
         metrics.outbox_depth.labels("ready").set(stats.ready)
         metrics.outbox_depth.labels("parked").set(stats.parked)
@@ -85,7 +85,7 @@ def watch_outbox(metrics: Metrics, app: App) -> Observe:
     metrics.on_scrape(refresh)
 
     def observe(surface: str, outcome: str) -> None:
-        if outcome != "sent":
+        if outcome not in ("sent", "skipped"):
             metrics.outbox_failures.labels(surface or "none", outcome).inc()
 
     return observe
@@ -108,15 +108,15 @@ class Running:
                 await self.task
 
 
-def start(app: App, transport: Transport | None, metrics: Metrics | None = None) -> Running:
-    """Start the scheduler and, when there is a transport, the outbox worker. Without one
-    (no chat platform configured) messages wait in the outbox for `baton chat`."""
+def start(app: App, transports: Sequence[Transport], metrics: Metrics | None = None) -> Running:
+    """Start the scheduler and, when there are transports, the outbox worker. Without one (no
+    chat platform configured) messages wait in the outbox for `baton chat`."""
     observe = watch_outbox(metrics, app) if metrics is not None else None
-    worker = outbox_worker(app, transport, observe=observe) if transport else None
-    timers = jobs(app, worker)
+    worker = outbox_worker(app, transports, observe=observe) if transports else None
+    timers = jobs(app)
     timers.start()
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop)) if worker else None
     log.info("jobs started (replica %s); outbox delivered by %s", app.settings.replica(),
-             transport.surface if transport else "nobody: no chat platform configured")
+             ", ".join(t.surface for t in transports) or "nobody: no chat platform configured")
     return Running(timers, worker, stop, task)

@@ -1,5 +1,5 @@
 """Slack wired into `baton serve`: the Bolt app on our aiohttp routes (or Socket Mode), OAuth
-installs kept in our database, the Slack-aware directory and the outbox transport."""
+installs kept in our database, and the transport that delivers Slack's messages."""
 
 from __future__ import annotations
 
@@ -13,33 +13,16 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 
 from adapters.http.metrics import Metrics
-from adapters.http.server import METRICS
 from adapters.slack.app import SlackConfig, SlackSetupError, SlackSurface
-from adapters.slack.people import SlackDirectory
 from adapters.slack.redact import protect
 from adapters.slack.transport import SlackTransport
 from baton.app import App
 from baton.settings import Settings, SettingsError
-from bot.config import ConfigDirectory
+from baton.surfaces import Running
 
 log = logging.getLogger(__name__)
 
 OAUTH_STATE_SECONDS = 600
-
-
-@dataclass
-class SlackWiring:
-    surface: SlackSurface
-    session: aiohttp.ClientSession
-
-    @property
-    def transport(self) -> SlackTransport:
-        """What the outbox worker delivers Slack messages through."""
-        return self.surface.transport
-
-    async def close(self) -> None:
-        await self.surface.close()
-        await self.session.close()
 
 
 def slack_config(settings: Settings, workspace: str) -> SlackConfig:
@@ -58,22 +41,40 @@ def slack_config(settings: Settings, workspace: str) -> SlackConfig:
     )
 
 
-async def attach_slack(web_app: web.Application, app: App) -> SlackWiring | None:
-    """Add Slack to the server when Slack credentials are configured; None otherwise.
+@dataclass
+class SlackWiring:
+    """Slack as this process runs it: the surface, and the HTTP session its clients share."""
 
-    The core's directory becomes the Slack-aware one (teams' Slack channels, people found by
-    Slack id, names and zones from users.info), so cards, digests and DMs name Slack's
-    channels and users. Slack's retries and replays are remembered where `app.dedup` says:
-    Redis when BATON_REDIS_URL is set, else the database.
-    """
-    if app.settings.chat_surface() != "slack":
+    surface: SlackSurface
+    session: aiohttp.ClientSession
+    description: str
+
+    @property
+    def transport(self) -> SlackTransport:
+        return self.surface.transport
+
+    async def close(self) -> None:
+        await self.surface.close()
+        await self.session.close()
+
+
+async def attach(app: App, web_app: web.Application, metrics: Metrics) -> Running | None:
+    """Add Slack to the server when Slack credentials are configured; None otherwise."""
+    wiring = await start_slack(app, web_app)
+    if wiring is None:
+        return None
+    return Running(wiring.description, wiring.surface.transport, wiring.close)
+
+
+async def start_slack(app: App, web_app: web.Application) -> SlackWiring | None:
+    """Slack's routes on `web_app` (or its Socket Mode connection), when configured.
+
+    Slack's retries and replays are remembered where `app.dedup` says: Redis when
+    BATON_REDIS_URL is set, else the database."""
+    if "slack" not in app.settings.chat_surfaces():
         return None
     config = slack_config(app.settings, app.workspace)
     protect(config.signing_secret, config.bot_token, config.app_token, config.client_secret)
-    base = ConfigDirectory(app.config, surface="slack")
-    directory = SlackDirectory(base)
-    app.directory = base
-    app.baton.directory = directory
     installations = states = None
     if config.oauth:
         engine = app.database.engine
@@ -83,16 +84,15 @@ async def attach_slack(web_app: web.Application, app: App) -> SlackWiring | None
         states = AsyncSQLAlchemyOAuthStateStore(
             expiration_seconds=OAUTH_STATE_SECONDS, engine=engine,
             logger=logging.getLogger("baton.slack.oauth_states"))
-    metrics: Metrics | None = web_app.get(METRICS)
     session = aiohttp.ClientSession()
     surface = SlackSurface(
-        config, core=app.baton, directory=directory, uow=app.database.unit_of_work,
-        clock=app.clock, dedup=app.dedup, session=session,
-        installations=installations, states=states,
-        observe=(lambda command, seconds: metrics.observe_command("slack", command, seconds))
-        if metrics is not None else None)
+        config, runner=app.runner, directory=app.directory, accounts=app.accounts,
+        uow=app.database.unit_of_work, clock=app.clock, dedup=app.dedup, session=session,
+        installations=installations, states=states)
     surface.add_routes(web_app)
-    wiring = SlackWiring(surface, session)
+    mode = "Socket Mode" if config.socket_mode else "HTTP (/slack/events)"
+    installs = "OAuth installs (/slack/install)" if config.oauth else "one workspace by token"
+    wiring = SlackWiring(surface, session, f"Slack over {mode}, {installs}")
     try:
         await surface.start()
     except SlackSetupError as exc:
@@ -101,12 +101,4 @@ async def attach_slack(web_app: web.Application, app: App) -> SlackWiring | None
     except Exception:
         await wiring.close()
         raise
-
-    async def cleanup(_: web.Application) -> None:
-        await wiring.close()
-
-    web_app.on_cleanup.append(cleanup)
-    mode = "Socket Mode" if config.socket_mode else "HTTP (/slack/events)"
-    installs = "OAuth installs (/slack/install)" if config.oauth else "one workspace by token"
-    log.info("Slack: %s, %s", mode, installs)
     return wiring

@@ -31,11 +31,13 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from bot.messages import Delivery, Outgoing  # noqa: E402
-from bot.ports import DeliveryFailed, Transport, UnitOfWork  # noqa: E402
-from jobs.outbox import OutboxWorker, Routes, WorkerSettings  # noqa: E402
-from jobs.pacing import Pacing  # noqa: E402
+from bot import rich  # noqa: E402
+from bot.delivery import DeliveryFailed, Pacing, Transport  # noqa: E402
+from bot.messages import Audience, Outgoing  # noqa: E402
+from bot.ports import UnitOfWork  # noqa: E402
+from jobs.outbox import OutboxWorker, WorkerSettings  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
+from store.queue import SqlOutboxQueue  # noqa: E402
 from store.uow import Database  # noqa: E402
 
 
@@ -57,9 +59,8 @@ async def serve(port_file: Path) -> None:
     app.router.add_get("/count", count)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
     await asyncio.to_thread(port_file.write_text, str(port))
     await asyncio.Event().wait()
 
@@ -67,13 +68,14 @@ async def serve(port_file: Path) -> None:
 class HttpTransport(Transport):
     surface = "bench"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pacing: Pacing) -> None:
         self.url = url
+        self.pacing = pacing
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=64), timeout=aiohttp.ClientTimeout(total=30))
 
     async def deliver(self, message: Outgoing) -> None:
-        body = {"key": message.key, "to": message.to, "text": message.text}
+        body = {"key": message.key, "to": message.to, "text": str(message.text)}
         async with self.session.post(f"{self.url}/post", json=body) as response:
             if response.status != 200:
                 raise DeliveryFailed(f"status {response.status}")
@@ -88,21 +90,21 @@ async def scenario(url: str, platform: str, conversations: int, per: int,
                    pacing: Pacing) -> tuple[float, int]:
     """Queue the messages, deliver them all; returns (seconds, messages)."""
     await upgrade(url)
-    async with Database(url) as db:
+    async with Database(url, surfaces=("bench",)) as db:
 
         async def queue(uow: UnitOfWork) -> None:
             for n in range(per):
                 for c in range(conversations):
-                    await uow.outbox.put(Outgoing("bench", Delivery.CHANNEL, f"C{c:04d}",
-                                                  f"message {n} to {c}", f"k{c}-{n}"))
+                    await uow.outbox.put(Outgoing("bench", Audience.TEAM, f"team{c:04d}",
+                                                  rich.text(f"message {n} to {c}"),
+                                                  f"k{c}-{n}"))
             await uow.commit()
 
         await db.unit_of_work.run(queue)
-        transport = HttpTransport(platform)
-        worker = OutboxWorker(db.unit_of_work, Routes(transport), Clock(),
+        transport = HttpTransport(platform, pacing)
+        worker = OutboxWorker(SqlOutboxQueue(db), [transport], Clock(),
                               WorkerSettings(batch=500, concurrency=256,
-                                             horizon=timedelta(seconds=30)),
-                              pacing={"bench": pacing})
+                                             horizon=timedelta(seconds=30)))
         total = conversations * per
         started = time.perf_counter()
         delivered = 0

@@ -1,10 +1,12 @@
-"""A platform-neutral card: what every surface renders for an item (title, fields, actions)."""
+"""A platform-neutral card: what every surface renders for an item (title, fields, actions).
+Button styles are neutral (primary, danger, default); each surface maps them to its own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from bot.rich import Rich
 from bot.rules import NEEDS_REASON, Verb
 
 #: Button labels and styles, in the order cards show them.
@@ -38,7 +40,7 @@ class Card:
     kind: str
     title: str
     state: str
-    fields: tuple[tuple[str, str], ...]
+    fields: tuple[tuple[str, Rich], ...]  # label, value
     actions: tuple[CardAction, ...]
     details: str = ""
     permalink: str = ""
@@ -52,7 +54,7 @@ class Card:
         asdict's generic deep copy was half of a create's CPU in the core."""
         return {
             "number": self.number, "kind": self.kind, "title": self.title, "state": self.state,
-            "fields": tuple((name, value) for name, value in self.fields),
+            "fields": tuple((name, value.to_json()) for name, value in self.fields),
             "actions": tuple({"verb": a.verb, "label": a.label, "number": a.number,
                               "needs_reason": a.needs_reason, "style": a.style}
                              for a in self.actions),
@@ -63,7 +65,7 @@ class Card:
     def from_dict(cls, data: dict[str, Any]) -> Card:
         return cls(
             number=data["number"], kind=data["kind"], title=data["title"], state=data["state"],
-            fields=tuple((str(k), str(v)) for k, v in data["fields"]),
+            fields=tuple((str(k), Rich.from_json(v)) for k, v in data["fields"]),
             actions=tuple(CardAction(**a) for a in data["actions"]),
             details=data.get("details", ""), permalink=data.get("permalink", ""),
         )

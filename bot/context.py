@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from bot.events import Event, EventDraft
 from bot.items import Item
-from bot.messages import Delivery, Outgoing
+from bot.messages import Audience, Outgoing
 from bot.people import Directory, Person
 from bot.ports import UnitOfWork
-from bot.presenters import card_for, change_line, not_found
+from bot.presenters import card_for, change_line, not_found, note_json
+from bot.rich import Rich
 from bot.rules import Actor, allowed, state_allows
 from bot.transitions import DomainError
 
@@ -93,13 +94,17 @@ class Ctx:
         found = self.directory.person(person) if person else None
         return found.zone if found else ZoneInfo("UTC")
 
+    def team_zone(self, team: str) -> ZoneInfo:
+        found = self.directory.team(team)
+        return ZoneInfo(found.time_zone) if found else ZoneInfo("UTC")
+
     async def record(self, action: str, before: Item | None, after: Item | None, *,
-                     text: str = "", actor: str | None = None,
+                     text: Rich | str = "", actor: str | None = None,
                      extra: dict[str, Any] | None = None) -> Event:
         """Append the change to the trail and queue the card refresh and thread line."""
         old, new = diff(before, after) if after is not None else ({}, {})
         if text:
-            new["note"] = text
+            new["note"] = note_json(text)
         if self.request.via:
             new["via"] = self.request.via
         new.update(extra or {})
@@ -108,25 +113,38 @@ class Ctx:
             self.now, self.request.surface, old, new))
         if after is not None and action != "created":
             line = change_line(action, actor or self.actor.id, after, text)
-            await self.send(event, Delivery.CARD_UPDATE, str(after.number), line, after)
-            await self.send(event, Delivery.THREAD, str(after.number), line, after)
+            await self._send(event, Audience.CARD_UPDATE, str(after.number), line, after)
+            await self._send(event, Audience.THREAD, str(after.number), line, after)
         return event
 
-    async def send(self, event: Event, delivery: Delivery, to: str, text: str,
-                   item: Item | None = None, *, viewer: str | None = None) -> None:
-        """Queue one message caused by `event`; DMs carry a card with the viewer's buttons."""
+    async def post_card(self, event: Event, item: Item, line: Rich) -> None:
+        """The new item's card, where it was raised and in its team's channels."""
+        await self._send(event, Audience.CARD, item.team, line, item)
+
+    async def dm(self, event: Event, person: str | None, text: Rich,
+                 item: Item | None) -> None:
+        """A direct message, with the card and the buttons this person may use; never to the
+        person acting (they see the reply)."""
+        if person and person != self.actor.id:
+            await self._send(event, Audience.PERSON, person, text, item, viewer=person)
+
+    async def tell_team(self, event: Event, team: str, text: Rich, item: Item | None) -> None:
+        """A message to a team: its channel on every surface that has one."""
+        await self._send(event, Audience.TEAM, team, text, item)
+
+    async def _send(self, event: Event, audience: Audience, to: str, text: Rich,
+                    item: Item | None = None, *, viewer: str | None = None) -> None:
         card = None
-        if item is not None and delivery is not Delivery.THREAD:
+        if item is not None and audience is not Audience.THREAD:
             verbs = allowed(item, await self.actor_for(viewer)) if viewer else \
                 list(state_allows(item))
-            card = card_for(item, verbs, self.zone_of(viewer)).to_dict()
+            zone = self.zone_of(viewer) if viewer else self.team_zone(item.team)
+            card = card_for(item, verbs, zone, self.team_zone(item.team)).to_dict()
+        source = item.source if item is not None else None
+        origin = f"{source.surface}:{source.channel}" if source and source.channel else ""
         await self.uow.outbox.put(Outgoing(
-            self.workspace, delivery, to, text, f"{self.workspace}:{event.seq}:{delivery}:{to}",
-            item.number if item else None, card))
-
-    async def dm(self, event: Event, person: str | None, text: str, item: Item | None) -> None:
-        if person and person != self.actor.id:
-            await self.send(event, Delivery.DM, person, text, item, viewer=person)
+            self.workspace, audience, to, text, f"{self.workspace}:{event.seq}:{audience}:{to}",
+            item.number if item else None, card, action=event.action, origin=origin))
 
     async def actor_for(self, person: str) -> Actor:
         return await build_actor(self.uow, self.directory, self.workspace, person, self.now)

@@ -13,7 +13,7 @@ _UNITS = {
     "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
 }
-_PART = re.compile(r"(\d{1,4})\s*([a-z]+)")
+_PART = re.compile(r"([0-9]{1,12})\s*([a-z]+)")  # ASCII digits only: `𝟙h` is not 1h
 _WEEKDAYS = {
     name: i
     for i, names in enumerate(
@@ -85,7 +85,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def _parse_clock(text: str) -> time:
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", text.strip().lower())
+    match = re.fullmatch(r"([0-9]{1,2})(?::([0-9]{2}))?\s*(am|pm)?", text.strip().lower())
     if not match:
         raise DueError(f"{text!r} is not a time of day (try 17:00 or 5pm)")
     hour, minute = int(match[1]), int(match[2] or 0)
@@ -100,14 +100,14 @@ def _parse_clock(text: str) -> time:
 
 def parse_due(text: str) -> DueSpec:
     """Read a due time as typed; DueError names what is wrong."""
-    cleaned = " ".join(text.replace("T", " ", 1).split()) if re.match(r"\d{4}-", text) else (
+    cleaned = " ".join(text.replace("T", " ", 1).split()) if re.match(r"[0-9]{4}-", text) else (
         " ".join(text.split())
     )
     if not cleaned:
         raise DueError(f"a due time is missing (try {DUE_FORMS})")
     first, _, rest = cleaned.partition(" ")
     low = first.lower()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", first):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", first):
         at = _parse_clock(rest) if rest else None
         try:
             on = date.fromisoformat(first)
@@ -119,7 +119,7 @@ def parse_due(text: str) -> DueSpec:
     if low in ("today", "tomorrow"):
         return DueSpec(text=text, day_offset=0 if low == "today" else 1,
                        at=_parse_clock(rest) if rest else None)
-    try:
-        return DueSpec(text=text, delta=parse_duration(cleaned))
-    except DueError:
-        raise DueError(f"{text!r} is not a due time (try {DUE_FORMS})") from None
+    compact = cleaned.lower()
+    if _PART.findall(compact) and not _PART.sub("", compact).strip():
+        return DueSpec(text=text, delta=parse_duration(cleaned))  # its own reason if wrong
+    raise DueError(f"{text!r} is not a due time (try {DUE_FORMS})")

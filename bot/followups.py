@@ -19,9 +19,9 @@ from bot import presenters as say
 from bot.approvals import pending_approvers
 from bot.context import Ctx
 from bot.items import Item, Kind, State
-from bot.messages import Delivery
 from bot.people import ChainStep, Directory, SlaTargets, TeamClock
 from bot.ports import Claim
+from bot.rich import Rich
 from bot.sla import warning
 
 #: Items one sweep transaction follows up; the sweep repeats until fewer are due.
@@ -121,17 +121,17 @@ def retime(directory: Directory, before: Item | None, after: Item, now: datetime
     return item.evolve(next_followup_at=next_followup(item, targets, clock))
 
 
-async def follow_up(ctx: Ctx, item: Item) -> list[str]:
+async def follow_up(ctx: Ctx, item: Item) -> list[Rich]:
     """Climb every rung of `item` due by now, in order; returns a line per rung done."""
     targets = ctx.directory.sla(item.team, item.kind, item.priority)
     clock = ctx.directory.clock(item.team)
-    lines: list[str] = []
+    lines: list[Rich] = []
     for _ in range(_MAX_RUNGS):
         due = next((d for d in pending(item, targets, clock) if d.at <= ctx.now), None)
         if due is None:
             break
         item, line = await _climb(ctx, item, due, targets, clock)
-        if line:
+        if line is not None:
             lines.append(line)
     fresh = next_followup(item, targets, clock)
     if fresh != item.next_followup_at:  # e.g. rows an upgrade marked for a first look
@@ -140,18 +140,18 @@ async def follow_up(ctx: Ctx, item: Item) -> list[str]:
 
 
 async def _climb(ctx: Ctx, item: Item, due: Due, targets: SlaTargets,
-                 clock: TeamClock) -> tuple[Item, str]:
+                 clock: TeamClock) -> tuple[Item, Rich | None]:
     deadline = item.ack_deadline if due.target == ACK else item.resolve_deadline
     if due.kind == "remind" and deadline is not None and deadline <= ctx.now:
         # Found late (Baton was down): the breach is due as well, a reminder is only noise.
-        return await _save(ctx, _progressed(item, due), targets, clock), ""
+        return await _save(ctx, _progressed(item, due), targets, clock), None
     if due.kind == "stall":
         due = _caught_up(item, due, clock, ctx.now)
     claimed = await ctx.uow.followups.claim(Claim(
         ctx.workspace, item.number, due.target, due.step, due.kind, item.team, ctx.now))
     changed = _progressed(item, due)
     if not claimed:  # done before (another replica, or before a restart): just catch up
-        return await _save(ctx, changed, targets, clock), ""
+        return await _save(ctx, changed, targets, clock), None
     zone = _team_zone(ctx, item.team)
     if due.kind == "remind":
         assert deadline is not None
@@ -169,7 +169,7 @@ async def _climb(ctx: Ctx, item: Item, due: Due, targets: SlaTargets,
 
 
 async def _remind(ctx: Ctx, item: Item, changed: Item, due: Due, deadline: datetime,
-                  zone: ZoneInfo, targets: SlaTargets, clock: TeamClock) -> tuple[Item, str]:
+                  zone: ZoneInfo, targets: SlaTargets, clock: TeamClock) -> tuple[Item, Rich]:
     saved = await _save(ctx, changed, targets, clock)
     people = _answerable(ctx, saved)
     note = say.reminder_note(saved, due.target, deadline, zone, people)
@@ -181,32 +181,31 @@ async def _remind(ctx: Ctx, item: Item, changed: Item, due: Due, deadline: datet
 
 
 async def _escalate(ctx: Ctx, item: Item, changed: Item, due: Due, deadline: datetime,
-                    zone: ZoneInfo, targets: SlaTargets, clock: TeamClock) -> tuple[Item, str]:
+                    zone: ZoneInfo, targets: SlaTargets, clock: TeamClock) -> tuple[Item, Rich]:
     number = int(due.step)
     step = clock.chain[number - 1]
-    people, channel = _escalation_audience(ctx, item, step)
+    people, to_team = _escalation_audience(ctx, item, step)
     new_owner = _reassignee(ctx, item, step)
     changed = changed.evolve(escalation_level=max(item.escalation_level, number))
     if new_owner is not None:
         changed = changed.evolve(owner=new_owner)
     saved = await _save(ctx, changed, targets, clock)
-    told = [*people, *(["#" + channel.lstrip("#")] if channel else [])]
     note = say.escalation_note(item, due.target, deadline, ctx.now, number, len(clock.chain),
-                               told, new_owner)
+                               people, to_team, new_owner)
     event = await ctx.record("escalate", item, saved, text=note, actor="baton")
     for person in people:
         text = say.escalation(saved, due.target, deadline, ctx.zone_of(person), ctx.now, number,
                               len(clock.chain), new_owner)
         await ctx.dm(event, person, text, saved)
-    if channel:
+    if to_team:
         text = say.escalation(saved, due.target, deadline, zone, ctx.now, number,
                               len(clock.chain), new_owner)
-        await ctx.send(event, Delivery.CHANNEL, channel, text, saved)
+        await ctx.tell_team(event, to_team, text, saved)
     return saved, say.change_line("escalate", "baton", saved, note)
 
 
 async def _stall(ctx: Ctx, item: Item, changed: Item, zone: ZoneInfo, targets: SlaTargets,
-                 clock: TeamClock) -> tuple[Item, str]:
+                 clock: TeamClock) -> tuple[Item, Rich]:
     saved = await _save(ctx, changed, targets, clock)
     people = _answerable(ctx, saved)
     note = say.nudge_note(saved, zone, people)
@@ -244,11 +243,6 @@ def _lead(ctx: Ctx, team: str) -> str | None:
     return found.lead if found else None
 
 
-def _channel(ctx: Ctx, team: str) -> str:
-    found = ctx.directory.team(team)
-    return (found.channel if found else "") or team
-
-
 def _team_zone(ctx: Ctx, team: str) -> ZoneInfo:
     found = ctx.directory.team(team)
     return ZoneInfo(found.time_zone) if found else ZoneInfo("UTC")
@@ -266,17 +260,18 @@ def _answerable(ctx: Ctx, item: Item) -> list[str]:
     return people
 
 
-def _escalation_audience(ctx: Ctx, item: Item, step: ChainStep) -> tuple[list[str], str]:
-    """The people to DM and the channel to post in for one chain step."""
+def _escalation_audience(ctx: Ctx, item: Item,
+                         step: ChainStep) -> tuple[list[str], str | None]:
+    """The people to DM, and the team whose channel to post in, for one chain step."""
     if step.notify == "owner":
-        return _answerable(ctx, item), ""
+        return _answerable(ctx, item), None
     if step.notify == "lead":
         lead = _lead(ctx, item.team)
-        return ([lead], "") if lead else ([], _channel(ctx, item.team))
+        return ([lead], None) if lead else ([], item.team)
     if step.notify == "person" and step.person:
         found = ctx.directory.person(step.person)
-        return [found.id if found else step.person], ""
-    return [], _channel(ctx, item.team)
+        return [found.id if found else step.person], None
+    return [], item.team
 
 
 def _reassignee(ctx: Ctx, item: Item, step: ChainStep) -> str | None:

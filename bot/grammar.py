@@ -22,6 +22,7 @@ from bot.commands import (
 )
 from bot.due import DueError, DueSpec, parse_due, parse_duration
 from bot.items import Kind, Policy, Priority, State
+from bot.rich import Rich, fmt, lines, text
 from bot.rules import Verb
 
 
@@ -94,30 +95,37 @@ class UsageError(ValueError):
     def __str__(self) -> str:
         return f"{self.reason}\n{self.usage}"
 
+    @property
+    def message(self) -> Rich:
+        """The reason (it may quote what was typed: text) and the verb's usage line."""
+        usage = text(f"Usage: {HELP[self.verb].usage}") if self.verb \
+            else fmt("Type `help` for the verbs.")
+        return text(self.reason) + "\n" + usage
 
-def help_text(verb: str | None = None) -> str:
+
+def help_text(verb: str | None = None) -> Rich:
     """The help for every surface: all verbs, or one verb in full."""
     if verb:
         name = verb.strip().lower()
         if name not in HELP:
             raise UsageError(f"no verb {verb!r}", "help")
         entry = HELP[name]
-        return f"{entry.usage}\n  {entry.summary}"
+        return text(f"{entry.usage}\n  {entry.summary}")
     width = 9
-    lines = ["Baton verbs (`help <verb>` for one):"]
-    lines += [f"  {name:<{width}} {entry.summary}" for name, entry in HELP.items()]
-    lines.append("Items are #numbers; people are @mentions; teams are #names.")
-    lines.append("Due times: 4h, 2d, fri 17:00, tomorrow 9am, 2026-12-01 (in your time zone).")
-    return "\n".join(lines)
+    rows: list[Rich | str] = [fmt("Baton verbs (`help <verb>` for one):")]
+    rows += [f"  {name:<{width}} {entry.summary}" for name, entry in HELP.items()]
+    rows.append("Items are #numbers; people are @mentions; teams are #names.")
+    rows.append("Due times: 4h, 2d, fri 17:00, tomorrow 9am, 2026-12-01 (in your time zone).")
+    return lines(rows)
 
 
 # --- tokens -------------------------------------------------------------------------------
 
 _DASHES = ("\u2014", "\u2013")  # chat clients turn "--" into em or en dashes
 _FLAG_ALIASES = {"priority": "p", "approver": "approvers", "owners": "owner"}
-_ITEM = re.compile(r"#?(\d{1,9})")
-_SLACK_USER = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-_PERSON = re.compile(r"@([\w.\-']+)")
+# Only ASCII digits are numbers: `#٣` or `𝟙h` are not 3 and 1h.
+_ITEM = re.compile(r"#?([0-9]{1,9})")
+_PERSON = re.compile(r"@([\w.\-':]+)")
 _TEAM = re.compile(r"#([A-Za-z][\w\-.]*)")
 
 
@@ -168,11 +176,10 @@ def _split(verb: str, tokens: list[str]) -> _Args:
 
 
 def person(token: str, verb: str) -> str:
-    """'@alice' or Slack's '<@U123|alice>' -> the person's handle or id."""
-    if match := _SLACK_USER.fullmatch(token):
-        return match[1]
+    """'@alice' -> the person's handle or id, as typed (the directory folds case; platform ids
+    keep theirs). Surfaces turn their own mentions into this form before parsing."""
     if match := _PERSON.fullmatch(token):
-        return match[1].lower()
+        return match[1]
     raise UsageError(f"{token!r} is not a person: mention them as @name", verb)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,8 +30,13 @@ class Team:
     lead: str | None
     members: tuple[str, ...]
     time_zone: str = "UTC"
-    channel: str = ""  # where its cards and digests go, as the surface names it
+    # Where its cards and digests go on each surface that has a channel for it, as that
+    # surface names it (a Slack channel id, a Teams channel id…): read by the surfaces only.
+    channels: Mapping[str, str] = field(default_factory=dict)
     open: bool = False  # anyone counts as a member (the default team with no baton.yaml)
+
+    def channel(self, surface: str) -> str:
+        return self.channels.get(surface, "")
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,20 @@ class DigestTimes:
     weekly_at: time | None = None
 
 
+@dataclass(frozen=True)
+class Identity:
+    """A person's account on one surface, as that surface describes it."""
+
+    surface: str  # slack, teams…
+    id: str  # the platform's user id (a Slack user id, a Teams AAD object id)
+    name: str = ""
+    email: str = ""  # e-mail or user principal name: how one person is known across surfaces
+    time_zone: str = ""
+
+
 class Directory(ABC):
-    """Who is who: people, teams, leads, admins and SLA targets (from baton.yaml)."""
+    """Who is who: people, teams, leads, admins and SLA targets (from baton.yaml), and the
+    accounts people have on each surface."""
 
     @abstractmethod
     def person(self, handle: str) -> Person | None:
@@ -113,3 +131,16 @@ class Directory(ABC):
         """When the team's digests are scheduled; by default never."""
         found = self.team(team)
         return DigestTimes(found.time_zone if found else "UTC")
+
+    def learn(self, identity: Identity, person: str | None = None) -> Person | None:
+        """The person this account belongs to (`person`, when it is known already), now known
+        by it; None if it is nobody Baton knows (and Baton adds nobody)."""
+        return self.person(person or identity.id)
+
+    def account(self, person: str, surface: str) -> str | None:
+        """The person's user id on that surface, if Baton knows one."""
+        return None
+
+    def knows(self, identity: Identity) -> bool:
+        """Whether this account has been matched to a person already."""
+        return False

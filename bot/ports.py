@@ -1,4 +1,5 @@
-"""The interfaces the core needs. store/ and adapters/ implement them; tests fake them."""
+"""The interfaces the core calls. store/ and adapters/ implement them; tests fake them. What the
+delivery side implements (the outbox queue, transports) is in bot.delivery."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Protocol, TypeVar
 from bot.events import Event, EventDraft
 from bot.figures import DailyFigures, WeeklyFigures
 from bot.items import Absence, Item, Kind, State
-from bot.messages import ABOUT_A_CARD, Delivery, Outgoing, Queued
+from bot.messages import Outgoing
+from bot.people import Identity
 
 
 class Clock(Protocol):
@@ -90,48 +92,13 @@ class EventLog(ABC):
 
 
 class Outbox(ABC):
+    """Where the core writes the messages a change causes, in the change's own transaction
+    (bot.delivery is what delivers them)."""
+
     @abstractmethod
     async def put(self, message: Outgoing) -> None:
-        """Queue a message; a second message with the same key is ignored."""
-
-    @abstractmethod
-    async def claim(self, limit: int, now: datetime) -> list[Queued]:
-        """Messages ready for delivery, oldest first."""
-
-    @abstractmethod
-    async def sent(self, message_id: int, now: datetime) -> None: ...
-
-    @abstractmethod
-    async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
-        """Record a failed attempt; with no retry_at the message is parked."""
-
-    @abstractmethod
-    async def lease(self, limit: int, now: datetime, worker: str,
-                    lease: timedelta) -> list[Queued]:
-        """Like `claim`, naming the worker that holds the messages until `now + lease`; a
-        message claimed again after its holder vanished comes back `uncertain`."""
-
-    @abstractmethod
-    async def postpone(self, message_id: int, until: datetime) -> None:
-        """Give a leased message back, to be tried at `until`; no attempt is counted."""
-
-    @abstractmethod
-    async def release(self, worker: str, now: datetime) -> int:
-        """Make what `worker` held ready again (it restarted); returns how many."""
-
-    @abstractmethod
-    async def stats(self, now: datetime) -> OutboxStats: ...
-
-
-@dataclass(frozen=True)
-class OutboxStats:
-    """The outbox's depth: messages waiting (and how many of them are ready now), parked ones,
-    and the age in seconds of the oldest ready message."""
-
-    pending: int
-    ready: int
-    parked: int
-    oldest_ready_age: float
+        """Queue a message for every surface that delivers; a second message with the same key
+        is ignored."""
 
 
 class Absences(ABC):
@@ -220,6 +187,23 @@ class Deliveries(ABC):
         record has expired), False for a repeat."""
 
 
+class Accounts(ABC):
+    """Surface accounts matched to people, kept so every replica and every restart agrees on
+    who is who. Each call is a short transaction of its own."""
+
+    @abstractmethod
+    async def all(self) -> list[tuple[Identity, str]]:
+        """Every account kept, with its person."""
+
+    @abstractmethod
+    async def find(self, identity: Identity) -> str | None:
+        """The person this account, or another account with its e-mail, was matched to."""
+
+    @abstractmethod
+    async def add(self, identity: Identity, person: str) -> None:
+        """Keep the match (the account's name, e-mail and zone as the surface gave them)."""
+
+
 class UnitOfWork(ABC):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -263,48 +247,6 @@ class UnitOfWorkFactory(ABC):
         Leaving without a commit rolls back, as `async with` does."""
         async with self() as uow:
             return await work(uow)
-
-
-class DeliveryFailed(Exception):
-    """A message could not be delivered now. `retry_after` (seconds) is the platform's own wish
-    (Retry-After); `permanent` means retrying cannot help (channel gone, bad token)."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None,
-                 permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.permanent = permanent
-
-
-class Transport(ABC):
-    """A platform's way of delivering outbox messages (Slack, Teams, the console)."""
-
-    surface: str
-
-    @abstractmethod
-    async def deliver(self, message: Outgoing) -> None:
-        """Deliver one message or raise DeliveryFailed. Called outside any unit of work; a
-        transport that must read or record card posts opens its own, briefly."""
-
-    def conversation(self, message: Outgoing) -> str:
-        """Where the message lands, for pacing and order: an item's card, its updates and
-        its thread share one place, and go out in the order they were queued."""
-        if message.item is not None and message.delivery in ABOUT_A_CARD:
-            return f"{message.workspace}/item/{message.item}"
-        return f"{message.workspace}/{message.delivery.value}/{message.to}"
-
-    def shared_place(self, message: Outgoing) -> str | None:
-        """Where else the message counts toward the platform's pace: a new item's card is
-        posted in a channel that other items' cards and the digests post to as well (Slack
-        allows about one message a second per channel). None: nowhere else."""
-        if message.delivery is Delivery.CARD:
-            return f"{message.workspace}/channel/{message.to}"
-        return None
-
-    async def delivered_already(self, message: Outgoing) -> bool:
-        """Whether the platform already has this message (found by its key), asked before
-        re-posting one whose last attempt ended without an outcome. False: cannot tell."""
-        return False
 
 
 class Deduplicator(ABC):

@@ -93,11 +93,14 @@ def has_right(item: Item, actor: Actor, verb: Verb) -> bool:
     owner, requester = item.owner == me, item.requester == me
     manager = actor.manages(item.team)
     unowned_member = item.owner is None and actor.member_of(item.team)
+    standing_in = item.owner is not None and item.owner in actor.covers
     match verb:
-        case Verb.ACCEPT | Verb.ACK:
+        case Verb.ACCEPT:  # only the receiver (or their delegate): a lead assigns instead
+            return owner or standing_in or unowned_member
+        case Verb.ACK:
             return owner or unowned_member or manager
         case Verb.DECLINE:
-            return item.owner != item.requester and (owner or manager)
+            return item.owner != item.requester and (owner or standing_in)
         case Verb.TAKE:
             return item.owner != me and (actor.member_of(item.team) or manager)
         case Verb.ASSIGN | Verb.BLOCK | Verb.UNBLOCK:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from bot.grammar import UsageError, help_text, parse
 from bot.items import Item, State
 from bot.people import Directory, Person
 from bot.ports import Clock, ConcurrentChange, ItemQuery, UnitOfWork, UnitOfWorkFactory
+from bot.rich import Rich, as_rich, join
 from bot.rules import Actor, allowed
 from bot.transitions import DomainError
 
@@ -45,7 +47,7 @@ _MAX_BATCHES = 100  # per tick; whatever is left waits for the next one
 class Reply:
     """What the asker sees: text, and cards with the buttons they may press."""
 
-    text: str
+    text: Rich
     ok: bool = True
     cards: tuple[Card, ...] = field(default_factory=tuple)
     allowed: tuple[str, ...] = ()
@@ -56,28 +58,31 @@ class Reply:
 class Baton:
     """Runs commands against the unit of work, one transaction each."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, directory: Directory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, directory: Directory, *,
+                 on_commit: Callable[[], None] | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.directory = directory
+        # Told after each command that committed: it may have queued messages to deliver now.
+        self.on_commit = on_commit
 
     async def run(self, request: Request, text: str) -> Reply:
         """Parse and handle one line of command text."""
         try:
             command = parse(text)
         except UsageError as exc:
-            return Reply(str(exc), ok=False)
+            return Reply(exc.message, ok=False)
         return await self.handle(request, command)
 
-    async def tick(self, workspace: str, now: datetime) -> list[str]:
+    async def tick(self, workspace: str, now: datetime) -> list[Rich]:
         """Do the work fallen due by `now`: the one entry point of timers and `:time`. Due
         work is taken in batches, one transaction each, until none is left."""
-        lines: list[str] = []
+        lines: list[Rich] = []
         for _ in range(_MAX_BATCHES):
             reply = await self.handle(Request(workspace, SYSTEM.id, "timer"), Tick(now))
             if not reply.ok:
                 break
-            lines += [line for line in reply.text.splitlines() if line]
+            lines += [line for line in reply.text.lines() if line]
             if not reply.more:
                 break
         return lines
@@ -91,15 +96,19 @@ class Baton:
             return Reply(say.unknown_person(request.actor), ok=False)
         for attempt in range(_RETRIES):
             try:
-                return await self._once(request, me, command)
+                reply = await self._once(request, me, command)
+                if reply.ok and self.on_commit is not None:
+                    self.on_commit()
+                return reply
             except ConcurrentChange:
                 if attempt == _RETRIES - 1:
-                    return Reply("Someone changed that item at the same moment; try again.",
-                                 ok=False)
+                    return Reply(say.busy_item(), ok=False)
             except DomainError as exc:
-                return Reply(str(exc), ok=False, allowed=tuple(exc.allowed))
-            except (UsageError, DueError) as exc:
-                return Reply(str(exc), ok=False)
+                return Reply(exc.message, ok=False, allowed=tuple(exc.allowed))
+            except UsageError as exc:
+                return Reply(exc.message, ok=False)
+            except DueError as exc:
+                return Reply(as_rich(str(exc)), ok=False)
         raise AssertionError("unreachable")
 
     async def _once(self, request: Request, me: Person, command: Command) -> Reply:
@@ -109,7 +118,7 @@ class Baton:
             now = self.clock.now()
             if request.delivery and not await uow.deliveries.first_time(
                     request.delivery, now, DELIVERY_REMEMBERED):
-                return Reply("", ok=False, duplicate=True)
+                return Reply(Rich(), ok=False, duplicate=True)
             actor = await build_actor(uow, self.directory, request.workspace, me.id, now)
             if me is SYSTEM:
                 actor = Actor(SYSTEM.id, admin=True)
@@ -127,7 +136,7 @@ class Baton:
         match command:
             case Create():
                 item = await handlers.create(ctx, command)
-                return self._item_reply(ctx, item, f"Created {item.ref}.")
+                return self._item_reply(ctx, item, say.created(item))
             case Act():
                 item = await handlers.act(ctx, command)
                 line = say.change_line(command.verb.value, ctx.actor.id, item, command.text)
@@ -142,13 +151,10 @@ class Baton:
                 return await self._list(ctx, command)
             case Away():
                 absence = await handlers.away(ctx, command)
-                until = f" until {say.when(absence.until, ctx.zone())}" if absence.until else ""
-                who = f"; new work for you goes to <@{absence.delegate}>" \
-                    if absence.delegate else ""
-                return Reply(f"You are away{until}{who}. `back` ends it.")
+                return Reply(say.away_reply(absence.until, absence.delegate, ctx.zone()))
             case Back():
                 was = await handlers.back(ctx, command)
-                return Reply("Welcome back." if was else "You were not away.")
+                return Reply(say.welcome_back(was))
             case Digest():
                 team = command.team or self.directory.home_team(ctx.actor.id)
                 return Reply(await handlers.digest(ctx, team, weekly=command.weekly))
@@ -156,22 +162,22 @@ class Baton:
                 return Reply(help_text(command.verb))
             case Tick():
                 if ctx.actor.id != SYSTEM.id:
-                    return Reply("Only Baton's own timers do due work.", ok=False)
+                    return Reply(say.only_timers(), ok=False)
                 lines, more = await handlers.tick(ctx, command)
-                return Reply("\n".join(lines), more=more)
+                return Reply(join(lines, "\n"), more=more)
         raise AssertionError(f"unhandled command {command!r}")
 
-    def _item_reply(self, ctx: Ctx, item: Item, text: str) -> Reply:
+    def _item_reply(self, ctx: Ctx, item: Item, text: Rich) -> Reply:
         verbs = allowed(item, ctx.actor)
-        return Reply(text, cards=(say.card_for(item, verbs, ctx.zone()),))
+        return Reply(text, cards=(say.card_for(item, verbs, ctx.zone(),
+                                               ctx.team_zone(item.team)),))
 
     async def _show(self, ctx: Ctx, number: int, *, hashes: bool) -> Reply:
         item = await ctx.load(number)
         events = await ctx.uow.events.for_item(ctx.workspace, number)
         trail = say.trail_lines(events, ctx.zone(), hashes=hashes)
-        card = say.card_for(item, allowed(item, ctx.actor), ctx.zone())
-        title = "Audit trail (seq, hash)" if hashes else "Trail"
-        return Reply(f"{title}:\n" + "\n".join(f"  {line}" for line in trail), cards=(card,))
+        card = say.card_for(item, allowed(item, ctx.actor), ctx.zone(), ctx.team_zone(item.team))
+        return Reply(say.trail_reply(hashes, trail), cards=(card,))
 
     async def _mine(self, ctx: Ctx) -> Reply:
         me, ws = ctx.actor.id, ctx.workspace
@@ -185,12 +191,10 @@ class Baton:
                      if i.owner != me]
         sections = [("Yours", owned), ("Waiting on your decision", asked),
                     ("You asked for", requested)]
-        lines: list[str] = []
-        for title, items in sections:
-            if items:
-                lines.append(f"{title} ({len(items)}):")
-                lines += self._page(ctx, items)
-        return Reply("\n".join(lines) or "Nothing open for you. 🎉")
+        if not any(items for _, items in sections):
+            return Reply(say.nothing_mine())
+        return Reply(say.mine_sections([(title, len(items), self._page(ctx, items))
+                                        for title, items in sections if items]))
 
     async def _list(self, ctx: Ctx, command: ListItems) -> Reply:
         if command.team and self.directory.team(command.team) is None:
@@ -200,14 +204,8 @@ class Baton:
         query = ItemQuery(team=command.team, kind=command.kind, states=states,
                           due_before=ctx.now if command.overdue else None, limit=500)
         items = await ctx.uow.items.find(ctx.workspace, query)
-        if not items:
-            return Reply("No items match.")
-        return Reply(f"{len(items)} item{'s' if len(items) != 1 else ''}:\n"
-                     + "\n".join(self._page(ctx, items)))
+        return Reply(say.listing(len(items), self._page(ctx, items)))
 
-    def _page(self, ctx: Ctx, items: list[Item]) -> list[str]:
-        lines = [f"  {say.item_line(i, ctx.zone(), ctx.now)}" for i in items[:PAGE]]
-        if len(items) > PAGE:
-            lines.append(f"  … and {len(items) - PAGE} more: narrow with --team, --state or "
-                         f"--kind")
-        return lines
+    def _page(self, ctx: Ctx, items: list[Item]) -> list[Rich]:
+        return say.paged([say.item_line(i, ctx.zone(), ctx.now) for i in items[:PAGE]],
+                         len(items))

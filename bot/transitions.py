@@ -6,14 +6,16 @@ from datetime import datetime
 
 from bot.approvals import settle
 from bot.items import Decision, Item, Kind, Outcome, State, Verdict
+from bot.rich import Rich, as_rich
 from bot.rules import Verb
 
 
 class DomainError(Exception):
     """A request the rules refuse; the message says why in the user's terms."""
 
-    def __init__(self, message: str, allowed: list[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: Rich | str, allowed: list[str] | None = None) -> None:
+        self.message = as_rich(message)
+        super().__init__(str(self.message))
         self.allowed = allowed or []
 
 

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 from bot.figures import AGE_BUCKETS, Spread, Week, WeeklyFigures
 from bot.items import Kind
-from bot.presenters import mention, span, state_label
+from bot.presenters import span, state_label
+from bot.rich import Rich, fmt, join, lines, person, team, text
+from bot.rich import item as item_ref
 
 LOAD_SHOWN = 10
 
@@ -72,24 +74,26 @@ def _backlog(this: Week, last: Week) -> str:
         (f" — {', '.join(parts)}" if parts else "")
 
 
-def _load(this: Week, last: Week) -> str:
+def _load(this: Week, last: Week) -> Rich:
     owners = sorted(set(this.load) | set(last.load),
                     key=lambda o: (-this.load.get(o, 0), o))
     if not owners:
-        return "Load per owner: nobody holds open items"
-    shown = [f"{mention(o) if o else 'unassigned'} {this.load.get(o, 0)} "
-             f"({change(this.load.get(o, 0), last.load.get(o, 0))})" for o in owners[:LOAD_SHOWN]]
+        return text("Load per owner: nobody holds open items")
+    shown = [fmt("{who} {n} ({change})", who=person(o) if o else "unassigned",
+                 n=this.load.get(o, 0), change=change(this.load.get(o, 0), last.load.get(o, 0)))
+             for o in owners[:LOAD_SHOWN]]
     more = f", and {len(owners) - LOAD_SHOWN} more" if len(owners) > LOAD_SHOWN else ""
-    return "Load per owner: " + ", ".join(shown) + more
+    return "Load per owner: " + join(shown, ", ") + more
 
 
-def weekly_digest(figures: WeeklyFigures, now: datetime, zone: ZoneInfo) -> str:
+def weekly_digest(figures: WeeklyFigures, now: datetime, zone: ZoneInfo) -> Rich:
     """The digest's text; changes are against the 7 days before."""
     this, last = figures.this, figures.last
     start = this.start.astimezone(zone).strftime("%a %d %b")
     end = this.end.astimezone(zone).strftime("%a %d %b %H:%M")
-    lines = [
-        f"#{figures.team} weekly digest, {start} to {end} (changes against the week before)",
+    rows: list[Rich | str] = [
+        fmt("{team} weekly digest, {start} to {end} (changes against the week before)",
+            team=team(figures.team), start=start, end=end),
         _counts("Created", this.created, last.created),
         _counts("Done", this.done, last.done),
         _times("Time to acknowledge", this.ack, last.ack),
@@ -103,14 +107,15 @@ def weekly_digest(figures: WeeklyFigures, now: datetime, zone: ZoneInfo) -> str:
         _load(this, last),
     ]
     if figures.oldest:
-        lines.append(f"Oldest open ({len(figures.oldest)}):")
-        lines += [f"  #{i.number} [{i.kind.value} · {state_label(i)}] {i.title} — "
-                  f"{'owner ' + mention(i.owner) if i.owner else 'unassigned'}, open "
-                  f"{span(now - i.created_at)}" for i in figures.oldest]
+        rows.append(f"Oldest open ({len(figures.oldest)}):")
+        rows += [fmt("  {ref} [{kind} · {state}] {title} — {who}, open {age}",
+                     ref=item_ref(i.number), kind=i.kind.value, state=state_label(i),
+                     title=i.title, who=fmt("owner {o}", o=person(i.owner)) if i.owner
+                     else "unassigned", age=span(now - i.created_at)) for i in figures.oldest]
     weeks = len(figures.trend)
-    lines.append(f"Chart: backlog and throughput over {weeks} weeks (attached where the "
-                 f"platform shows images).")
-    return "\n".join(lines)
+    rows.append(f"Chart: backlog and throughput over {weeks} weeks (attached where the "
+                f"platform shows images).")
+    return lines(rows)
 
 
 def chart_spec(figures: WeeklyFigures, zone: ZoneInfo) -> dict[str, Any]:

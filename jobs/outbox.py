@@ -1,35 +1,40 @@
-"""The outbox worker: claims messages, delivers each through its surface's Transport, paced per
-conversation (and a new card per channel as well), retried with exponential backoff that
-honours Retry-After, parked after N failures. A message recorded `sent` is never offered again.
+"""The outbox worker: takes messages from the queue and delivers each through its surface's
+Transport, in lanes, one per (surface, conversation): a lane delivers its messages in order,
+paced by its platform's rules, while every other lane goes on, so a paced or failing
+conversation delays only itself. Retries back off exponentially and honour Retry-After; a
+message failing N times is parked. A message recorded `sent` is never offered again.
 
-Never holds a unit of work across a network call: a claim is one short transaction (it
-leases the rows to this worker), each delivery happens outside any, and its outcome is recorded
-in another. The one window left is a crash between the platform accepting a message and `sent`
-being recorded: the row's lease names this worker, so the message comes back `uncertain` and
-the transport is asked `delivered_already` (Slack: the outbox key rides in each post's
-metadata and is looked up in the conversation) before it is posted again.
+Never holds a unit of work across a network call: a lease is one short transaction, each
+delivery happens outside any, and its outcome is recorded in another. The one window left is a
+crash between the platform accepting a message and `sent` being recorded: the row's lease names
+this worker, so the message comes back `uncertain` and the transport is asked
+`delivered_already` (Slack: the outbox key rides in each post's metadata) before it is posted
+again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.messages import Outgoing, Queued
-from bot.ports import Clock, DeliveryFailed, Transport, UnitOfWorkFactory
-from jobs.pacing import SURFACE_PACING, Pacer, Pacing
+from bot.delivery import DeliveryFailed, NotHere, OutboxQueue, Queued, Transport
+from bot.messages import Outgoing
+from bot.ports import Clock
+from jobs.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 Render = Callable[[Mapping[str, Any], Path], None]
-Observe = Callable[[str, str], None]  # (surface, outcome): sent, retry, parked
+Observe = Callable[[str, str], None]  # (surface, outcome): sent, skipped, retry, parked
 
 
 @dataclass(frozen=True)
@@ -49,86 +54,100 @@ class Backoff:
 
 
 @dataclass
-class Routes:
-    """Which transport delivers a workspace's messages: one per workspace, or the default."""
-
-    default: Transport | None = None
-    by_workspace: dict[str, Transport] = field(default_factory=dict)
-
-    def __call__(self, message: Outgoing) -> Transport | None:
-        return self.by_workspace.get(message.workspace, self.default)
-
-
-@dataclass
 class WorkerSettings:
     worker_id: str = "baton"
     max_attempts: int = 8
-    batch: int = 100
-    concurrency: int = 32  # conversations delivered to at once
+    batch: int = 100  # messages leased at a time
+    in_flight: int = 1000  # messages held in lanes at most; more wait in the table
+    concurrency: int = 32  # deliveries (platform calls) at once
     lease: timedelta = timedelta(minutes=5)
     horizon: timedelta = timedelta(seconds=20)  # a slot further off goes back to the table
-    no_route_retry: timedelta = timedelta(minutes=5)
     backoff: Backoff = Backoff()
 
 
+@dataclass
+class _Lane:
+    transport: Transport
+    queue: deque[Queued] = field(default_factory=deque)
+    task: asyncio.Task[None] | None = None
+    held_until: datetime | None = None  # put off until then: what joins later waits too
+
+
 class OutboxWorker:
-    def __init__(self, uow: UnitOfWorkFactory, route: Callable[[Outgoing], Transport | None],
-                 clock: Clock, settings: WorkerSettings | None = None, *,
-                 pacing: Mapping[str, Pacing] | None = None, sleep: Sleep = asyncio.sleep,
-                 data_dir: Path | None = None, render: Render | None = None,
-                 observe: Observe | None = None) -> None:
-        self.uow = uow
-        self.route = route
+    """`transports`: one per surface this process delivers for. `wake` is set by whoever
+    queued messages (the core, after a command committed) to deliver at once rather than at
+    the next poll."""
+
+    def __init__(self, queue: OutboxQueue, transports: Sequence[Transport], clock: Clock,
+                 settings: WorkerSettings | None = None, *, wake: asyncio.Event | None = None,
+                 sleep: Sleep = asyncio.sleep, data_dir: Path | None = None,
+                 render: Render | None = None, observe: Observe | None = None) -> None:
+        self.queue = queue
+        self.transports = {t.surface: t for t in transports}
         self.clock = clock
         self.settings = settings or WorkerSettings()
         self.sleep = sleep
         self.data_dir = data_dir
         self.render = render
         self.observe = observe
-        self._pacing = dict(SURFACE_PACING if pacing is None else pacing)
-        self._pacers: dict[str, Pacer] = {}
-        self._wake = asyncio.Event()
+        self._wake = wake or asyncio.Event()
+        self._pacers = {t.surface: Pacer(t.pacing) for t in transports}
+        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._calls = asyncio.Semaphore(self.settings.concurrency)
+        self._lane_done = asyncio.Event()
+        # Deliveries are recorded `sent` in batches: one short transaction for all that went
+        # out meanwhile, rather than one each.
+        self._delivered: list[int] = []
+        self._recording: asyncio.Task[None] | None = None
+
+    @property
+    def surfaces(self) -> list[str]:
+        return list(self.transports)
 
     def pacer(self, surface: str) -> Pacer:
-        if surface not in self._pacers:
-            self._pacers[surface] = Pacer(self._pacing.get(surface, Pacing()))
         return self._pacers[surface]
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next poll."""
+        self._wake.set()
 
     async def recover(self) -> int:
         """At start: what this worker held when it last stopped is ready again, flagged so
         that the platform is asked before anything is posted twice."""
-        async with self.uow() as uow:
-            released = await uow.outbox.release(self.settings.worker_id, self.clock.now())
-            await uow.commit()
+        released = await self.queue.release(self.settings.worker_id, self.clock.now())
         if released:
             log.info("outbox: %d message(s) in flight at the last stop are ready again",
                      released)
         return released
 
-    def wake(self) -> None:
-        """Deliver now rather than at the next poll (a command just queued messages)."""
-        self._wake.set()
-
     async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
-        """Deliver until `stop` is set; a failing round is logged, never fatal."""
+        """Deliver until `stop` is set; a failing round is logged, never fatal. Lanes run on
+        their own: leasing goes on while they wait out their pace."""
         await self.recover()
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("outbox round failed")
-                handled = 0
-            if handled == 0:
+        try:
+            while not stop.is_set():
                 self._wake.clear()
-                waiters = [asyncio.ensure_future(stop.wait()),
-                           asyncio.ensure_future(self._wake.wait())]
-                _, pending = await asyncio.wait(waiters, timeout=poll,
-                                                return_when=asyncio.FIRST_COMPLETED)
-                for waiter in pending:
-                    waiter.cancel()
+                try:
+                    taken = await self._take() if self._room() else 0
+                except Exception:
+                    log.exception("outbox: leasing failed")
+                    taken = 0
+                if taken and self._room():
+                    continue  # there may be more ready at once
+                await self._wait(stop, poll)
+        finally:
+            await self._close_lanes()
+            await self._recorded()
+
+    async def run_once(self) -> int:
+        """Lease one batch and deliver it, waiting for its lanes to finish; how many were
+        leased (the console and tests: everything delivered when it returns)."""
+        taken = await self._take()
+        await self.idle()
+        return taken
 
     async def drain(self, rounds: int = 1000) -> int:
-        """Deliver everything ready now (the console after each command)."""
+        """Deliver everything ready now."""
         total = 0
         for _ in range(rounds):
             handled = await self.run_once()
@@ -137,66 +156,132 @@ class OutboxWorker:
                 break
         return total
 
-    async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many messages were handled."""
+    async def idle(self) -> None:
+        """Wait until every lane has finished and what they delivered is recorded."""
+        while self._lanes:
+            tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+        await self._recorded()
+
+    def _record_sent(self, message_id: int) -> None:
+        self._delivered.append(message_id)
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record(), name="outbox sent")
+
+    async def _record(self) -> None:
+        await asyncio.sleep(0)  # the lanes delivering at this moment add theirs first
+        while self._delivered:
+            batch, self._delivered = self._delivered, []
+            try:
+                await self.queue.sent(batch, self.clock.now())
+            except Exception:  # the leases bring them back, asked about before re-posting
+                log.exception("outbox: recording %d delivered message(s) failed", len(batch))
+
+    async def _recorded(self) -> None:
+        while self._recording is not None and not self._recording.done():
+            await self._recording
+
+    # --- leasing into lanes --------------------------------------------------------------
+
+    def _room(self) -> bool:
+        return sum(len(lane.queue) for lane in self._lanes.values()) < self.settings.in_flight
+
+    async def _take(self) -> int:
         now = self.clock.now()
-        async with self.uow() as uow:
-            batch = await uow.outbox.lease(self.settings.batch, now, self.settings.worker_id,
-                                           self.settings.lease)
-            await uow.commit()
-        if not batch:
-            return 0
-        groups: dict[tuple[str, str], tuple[Transport | None, list[Queued]]] = {}
+        batch = await self.queue.lease(self.settings.batch, now, self.settings.worker_id,
+                                       self.settings.lease, self.surfaces)
         for queued in batch:
-            transport = self.route(queued.message)
-            surface = transport.surface if transport else ""
-            key = transport.conversation(queued.message) if transport else ""
-            groups.setdefault((surface, key), (transport, []))[1].append(queued)
-        gate = asyncio.Semaphore(self.settings.concurrency)
-
-        async def deliver_group(transport: Transport | None, key: str,
-                                messages: list[Queued]) -> None:
-            async with gate:
-                await self._deliver_group(transport, key, messages)
-
-        await asyncio.gather(*(deliver_group(t, key, msgs)
-                               for (_, key), (t, msgs) in groups.items()))
+            transport = self._transport(queued)
+            key = (transport.surface, transport.conversation(queued.message))
+            lane = self._lanes.get(key)
+            if lane is None:
+                lane = self._lanes[key] = _Lane(transport)
+            lane.queue.append(queued)
+            if lane.task is None:
+                lane.task = asyncio.create_task(self._run_lane(key, lane),
+                                                name=f"outbox {key[0]} {key[1]}")
         for pacer in self._pacers.values():
-            pacer.forget_idle(self.clock.now())
+            pacer.forget_idle(now)
         return len(batch)
 
-    async def _deliver_group(self, transport: Transport | None, key: str,
-                             messages: list[Queued]) -> None:
-        """One conversation's messages in order, paced; after a retryable failure the rest
-        wait for the same retry, so they never overtake it."""
-        if transport is None:
-            later = self.clock.now() + self.settings.no_route_retry
-            await self._postpone(messages, later)
-            log.warning("outbox: no transport for %d message(s) of workspace %s",
-                        len(messages), messages[0].message.workspace)
-            return
+    def _transport(self, queued: Queued) -> Transport:
+        """The row's surface's transport; a row written before rows named their surface goes
+        to the first this process delivers for."""
+        return self.transports.get(queued.surface) or next(iter(self.transports.values()))
+
+    async def _wait(self, stop: asyncio.Event, poll: float) -> None:
+        self._lane_done.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait()),
+                   asyncio.ensure_future(self._lane_done.wait())]
+        _, pending = await asyncio.wait(waiters, timeout=poll,
+                                        return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+
+    async def _close_lanes(self) -> None:
+        for lane in list(self._lanes.values()):
+            if lane.task is not None:
+                lane.task.cancel()
+        for lane in list(self._lanes.values()):
+            if lane.task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane.task
+        self._lanes.clear()
+
+    # --- one lane: one conversation's messages, in order, paced ---------------------------
+
+    async def _run_lane(self, key: tuple[str, str], lane: _Lane) -> None:
+        try:
+            await self._deliver_lane(lane)
+            while lane.queue:  # leased while the lane was putting its rest off
+                await self._postpone(lane, lane.held_until or self.clock.now())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the worker must outlive any lane; the lease brings rows back
+            log.exception("outbox: lane %s failed", key)
+        finally:
+            self._lanes.pop(key, None)
+            self._lane_done.set()
+
+    async def _deliver_lane(self, lane: _Lane) -> None:
+        """After a retryable failure or a slot beyond the horizon, the rest of the lane goes
+        back to the table for the same instant, so nothing overtakes it."""
+        transport = lane.transport
         pacer = self.pacer(transport.surface)
-        for n, queued in enumerate(messages):
+        while lane.queue:
+            queued = lane.queue[0]
             now = self.clock.now()
-            start = pacer.peek(key, now)
-            shared = transport.shared_place(queued.message)
-            places = (key,) if shared is None else (key, shared)
-            if shared is not None and pacer.peek(shared, now) > start:
-                start = pacer.peek(shared, now)
-                if start - now > self.settings.horizon:  # a new card, its channel busy:
-                    # In line there; its item's thread and updates are not claimed before
-                    # it is posted (store.outbox).
-                    start = pacer.line_up(shared, start)
+            places = transport.places(queued.message)
+            start = pacer.peek(places[0], now)
+            for place in places[1:]:  # a busy shared place (a channel): wait in line there
+                there = pacer.peek(place, now)
+                if there > start:
+                    start = pacer.line_up(place, there) if there - now > self.settings.horizon \
+                        else there
             if start - now > self.settings.horizon:
-                await self._postpone(messages[n:], start)
+                await self._postpone(lane, start)
                 return
             slot = max(pacer.reserve(place, now) for place in places)
             if slot > now:
                 await self.sleep((slot - now).total_seconds())
-            retry_at = await self._deliver(transport, places, queued)
+            async with self._calls:
+                now = self.clock.now()
+                held = [until for place in places if (until := pacer.held(place, now))]
+                if held:  # the platform asked a place to wait while this one waited its slot
+                    await self._postpone(lane, pacer.line_up(places[-1], max(held)))
+                    return
+                lane.queue.popleft()
+                retry_at = await self._deliver(transport, places, queued)
             if retry_at is not None:
-                await self._postpone(messages[n + 1:], retry_at)
+                await self._postpone(lane, retry_at)
                 return
+
+    async def _postpone(self, lane: _Lane, until: datetime) -> None:
+        lane.held_until = until
+        ids = [queued.id for queued in lane.queue]
+        lane.queue.clear()
+        await self.queue.postpone(ids, until)
 
     async def _deliver(self, transport: Transport, places: tuple[str, ...],
                        queued: Queued) -> datetime | None:
@@ -205,26 +290,29 @@ class OutboxWorker:
         surface = transport.surface
         try:
             if queued.uncertain and await transport.delivered_already(message):
-                log.info("outbox: %s was delivered before the last stop", message.key)
-                await self._sent(queued)
+                log.info("outbox: %s was delivered on %s before the last stop", message.key,
+                         surface)
+                self._record_sent(queued.id)
                 return None
             await transport.deliver(self._with_attachment(message))
+        except NotHere as absent:
+            await self.queue.skipped(queued.id, str(absent), self.clock.now())
+            self._observed(surface, "skipped")
+            return None
         except DeliveryFailed as failure:
             return await self._failed(queued, surface, places, str(failure),
                                       failure.retry_after, failure.permanent)
         except Exception as exc:  # a transport bug must not lose the message or the worker
-            log.exception("outbox: delivering %s raised", message.key)
+            log.exception("outbox: delivering %s on %s raised", message.key, surface)
             return await self._failed(queued, surface, places,
                                       f"{type(exc).__name__}: {exc}", None, False)
-        await self._sent(queued)
-        if self.observe:
-            self.observe(surface, "sent")
+        self._record_sent(queued.id)
+        self._observed(surface, "sent")
         return None
 
-    async def _sent(self, queued: Queued) -> None:
-        async with self.uow() as uow:
-            await uow.outbox.sent(queued.id, self.clock.now())
-            await uow.commit()
+    def _observed(self, surface: str, outcome: str) -> None:
+        if self.observe:
+            self.observe(surface, outcome)
 
     async def _failed(self, queued: Queued, surface: str, places: tuple[str, ...],
                       error: str, retry_after: float | None,
@@ -236,23 +324,12 @@ class OutboxWorker:
         if retry_after is not None and math.isfinite(retry_after):
             for place in places:  # the channel a card was refused in waits too
                 self.pacer(surface).hold(place, now + timedelta(seconds=retry_after))
-        async with self.uow() as uow:
-            await uow.outbox.failed(queued.id, error[:2000], retry_at)
-            await uow.commit()
+        await self.queue.failed(queued.id, error[:2000], retry_at)
         outcome = "parked" if park else "retry"
-        log.warning("outbox: %s %s after attempt %d: %s", queued.message.key, outcome,
-                    failures, error)
-        if self.observe:
-            self.observe(surface, outcome)
+        log.warning("outbox: %s on %s %s after attempt %d: %s", queued.message.key, surface,
+                    outcome, failures, error)
+        self._observed(surface, outcome)
         return retry_at
-
-    async def _postpone(self, messages: list[Queued], until: datetime) -> None:
-        if not messages:
-            return
-        async with self.uow() as uow:
-            for queued in messages:
-                await uow.outbox.postpone(queued.id, until)
-            await uow.commit()
 
     def _with_attachment(self, message: Outgoing) -> Outgoing:
         """The message with its attachment as an absolute path, drawn first if it is a chart

@@ -1,44 +1,27 @@
-"""How fast one conversation may receive messages: a small pure policy, no I/O, no sleeping.
+"""How fast one place may receive messages: a small pure policy, no I/O, no sleeping.
 
-Each conversation (a channel, a DM, an item's card and thread) gets a slot at most every
-`interval` (a new card takes one in its item's conversation and one in its channel's), with
-up to `burst` messages at once after a quiet spell (the generic cell rate algorithm). A
-platform's "slow down, retry after N s" holds the conversation until then.
+Each place (a channel, a DM, an item's card and thread: whatever a transport names) gets a slot
+at most every `interval` of its surface's Pacing, with up to `burst` messages at once after a
+quiet spell (the generic cell rate algorithm). A platform's "slow down, retry after N s" holds
+the place until then. What each platform allows is its transport's (bot.delivery.Pacing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-
-@dataclass(frozen=True)
-class Pacing:
-    interval: timedelta = timedelta(seconds=1)
-    burst: int = 1
-
-    @property
-    def unlimited(self) -> bool:
-        return self.interval <= timedelta()
-
-
-#: What each surface allows per conversation. Slack: about one message a second per channel
-#: ("short bursts above are allowed"); Teams: 7 a second per conversation, bursts discouraged;
-#: the console prints as fast as it likes.
-SURFACE_PACING: dict[str, Pacing] = {
-    "slack": Pacing(timedelta(seconds=1), burst=1),
-    "teams": Pacing(timedelta(milliseconds=150), burst=1),
-    "console": Pacing(timedelta()),
-}
+from bot.delivery import UNPACED, Pacing
 
 
 @dataclass
 class Pacer:
-    """Books send slots per conversation key."""
+    """Books send slots per place."""
 
-    pacing: Pacing = Pacing()
+    pacing: Pacing = UNPACED
     _next: dict[str, datetime] = field(default_factory=dict)  # theoretical arrival time
-    _lined: dict[str, datetime] = field(default_factory=dict)  # the last put off, per key
+    _lined: dict[str, datetime] = field(default_factory=dict)  # the last put off, per place
+    _held: dict[str, datetime] = field(default_factory=dict)  # a platform's Retry-After
 
     def peek(self, key: str, now: datetime) -> datetime:
         """The earliest instant a message to `key` may go, not booked."""
@@ -58,6 +41,13 @@ class Pacer:
         """Nothing to `key` before `until` (the platform asked to wait)."""
         held = until + self.pacing.interval * (self.pacing.burst - 1)
         self._next[key] = max(self._next.get(key, held), held)
+        self._held[key] = max(self._held.get(key, until), until)
+
+    def held(self, key: str, now: datetime) -> datetime | None:
+        """Until when the platform asked `key` to wait, if that is still ahead: a slot booked
+        before it asked is not to be used."""
+        until = self._held.get(key)
+        return until if until is not None and until > now else None
 
     def line_up(self, key: str, start: datetime) -> datetime:
         """When a message to `key` put off past the booking horizon comes back: at `start`, or
@@ -69,6 +59,7 @@ class Pacer:
         return turn
 
     def forget_idle(self, now: datetime) -> None:
-        """Drop conversations with no slot booked or line ahead (keeps the tables small)."""
+        """Drop places with no slot booked or line ahead (keeps the tables small)."""
         self._next = {k: t for k, t in self._next.items() if t > now}
         self._lined = {k: t for k, t in self._lined.items() if t > now}
+        self._held = {k: t for k, t in self._held.items() if t > now}

@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
+from bot import rich
 from bot.commands import Digest
 from bot.context import Request
 from bot.people import DigestTimes
@@ -71,7 +72,6 @@ class Jobs:
     def __init__(self, baton: Baton, clock: Clock, locks: Locks, workspaces: Workspaces,
                  digests: Sequence[DigestJob] = (), *,
                  sweep_every: timedelta = timedelta(seconds=15),
-                 after_work: Callable[[], None] | None = None,
                  checkpoint: Callable[[], Awaitable[None]] | None = None) -> None:
         self.baton = baton
         self.clock = clock
@@ -79,7 +79,6 @@ class Jobs:
         self.workspaces = workspaces
         self.digests = list(digests)
         self.sweep_every = sweep_every
-        self.after_work = after_work  # e.g. wake the outbox worker
         # Signs the audit chain's heads; idempotent, so every replica runs it (daily, and
         # after each digest it posts).
         self.checkpoint = checkpoint
@@ -106,10 +105,10 @@ class Jobs:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
 
-    async def sweep(self) -> list[str]:
+    async def sweep(self) -> list[rich.Rich]:
         """Follow up everything due now in every workspace; each workspace's sweep is locked
         for a short while so replicas take turns instead of queueing on the same rows."""
-        lines: list[str] = []
+        lines: list[rich.Rich] = []
         for workspace in await self.workspaces():
             name = f"sweep:{workspace}"
             token = await self.locks.acquire(name, SWEEP_LOCK)
@@ -119,15 +118,13 @@ class Jobs:
                 lines += await self.baton.tick(workspace, self.clock.now())
             finally:
                 await self.locks.release(name, token)
-        if lines and self.after_work:
-            self.after_work()
         return lines
 
-    async def digest(self, job: DigestJob) -> str:
+    async def digest(self, job: DigestJob) -> rich.Rich:
         """Post one scheduled digest (the core claims it per team and day: once in all)."""
         token = await self.locks.acquire(job.name, DIGEST_LOCK)
         if token is None:
-            return ""
+            return rich.Rich()
         try:
             reply = await self.baton.handle(Request(job.workspace, SYSTEM.id, "timer"),
                                             Digest(team=job.team, weekly=job.weekly))
@@ -135,9 +132,7 @@ class Jobs:
             await self.locks.release(job.name, token)
         if not reply.ok:  # already posted by another replica, or the team is gone
             log.info("jobs: %s not posted: %s", job.name, reply.text)
-            return ""
-        if self.after_work:
-            self.after_work()
+            return rich.Rich()
         await self.anchor()
         return reply.text
 
@@ -151,11 +146,11 @@ class Jobs:
         except Exception:
             log.exception("jobs: the audit checkpoint failed")
 
-    async def catch_up(self, since: datetime, until: datetime) -> list[str]:
+    async def catch_up(self, since: datetime, until: datetime) -> list[rich.Rich]:
         """What fell due between two instants, as if the timers had run: each digest
         scheduled in (since, until] once (it shows things as they are now, so one is enough
         however many were missed), then the sweep. The console's `:time` uses it."""
-        lines = []
+        lines: list[rich.Rich] = []
         due: list[tuple[datetime, DigestJob]] = []
         for job in self.digests:
             fire = job.trigger.get_next_fire_time(None, since + timedelta(microseconds=1))
@@ -163,6 +158,7 @@ class Jobs:
                 due.append((fire, job))
         for _, job in sorted(due, key=lambda pair: pair[0]):
             if await self.digest(job):
-                lines.append(f"{'Weekly' if job.weekly else 'Daily'} digest of #{job.team} "
-                             f"posted.")
+                kind = "Weekly" if job.weekly else "Daily"
+                lines.append(rich.fmt("{kind} digest of {team} posted.", kind=kind,
+                                      team=rich.team(job.team)))
         return lines + await self.sweep()

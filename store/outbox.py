@@ -1,7 +1,13 @@
-"""Messages written with the change that caused them, delivered later with retries."""
+"""Messages written with the change that caused them, delivered later with retries.
+
+A message the core writes is kept once for every surface that delivers (one row each, its key
+`<message key>@<surface>`), so each surface's delivery is retried, paced and recorded on its
+own: an outage on one platform never delays or doubles another's.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,27 +26,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from bot.messages import AFTER_THE_CARD, Delivery, Outgoing, Queued
-from bot.ports import Outbox, OutboxStats
+from bot.delivery import OutboxStats, Queued
+from bot.messages import AFTER_THE_CARD, Audience, Outgoing
+from bot.ports import Outbox
+from bot.rich import Rich
 from store.session import SqlSession
 from store.sql import dialect_of, insert_ignoring
 from store.tables import Base, OutboxRow, unposted_card
 
-PENDING, SENT, PARKED = "pending", "sent", "parked"
+PENDING, SENT, PARKED, SKIPPED = "pending", "sent", "parked", "skipped"
 LEASE = timedelta(minutes=5)
 
 _outbox = OutboxRow.__table__
 _table = Base.metadata.tables[OutboxRow.__tablename__]  # the same, typed as a Table
 # Built once per dialect, run with bound parameters: every command queues several messages.
 _PUT = insert_ignoring(_table, ["workspace", "key"])
-# An item's thread lines and card updates wait while its card is still to be posted (queued
-# before them, not yet sent or parked): in the table, so restarts and replicas keep the order.
+# An item's thread lines and card updates on a surface wait while its card is still to be
+# posted there (queued before them, not yet sent or parked): in the table, so restarts and
+# replicas keep the order.
 _card = aliased(OutboxRow, name="card")
 _NOT_BEHIND_A_CARD = or_(
     OutboxRow.item.is_(None),
     OutboxRow.delivery.not_in([d.value for d in AFTER_THE_CARD]),
-    ~exists().where(_card.workspace == OutboxRow.workspace, _card.item == OutboxRow.item,
-                    _card.id < OutboxRow.id, unposted_card(_card)))
+    ~exists().where(_card.workspace == OutboxRow.workspace, _card.surface == OutboxRow.surface,
+                    _card.item == OutboxRow.item, _card.id < OutboxRow.id,
+                    unposted_card(_card)))
 
 
 def _ready(now: datetime) -> ColumnElement[bool]:
@@ -49,36 +59,50 @@ def _ready(now: datetime) -> ColumnElement[bool]:
                 _NOT_BEHIND_A_CARD)
 
 
-# The worker's per-message outcomes, built once as well.
 _SENT = update(_table).where(_outbox.c.id == bindparam("message")).values(
     state=SENT, sent_at=bindparam("now"), attempts=_outbox.c.attempts + 1,
     next_attempt_at=None, claimed_by=None)
 _POSTPONE = update(_table).where(
-    _outbox.c.id == bindparam("message"), _outbox.c.state == PENDING,
+    _outbox.c.id.in_(bindparam("messages", expanding=True)), _outbox.c.state == PENDING,
 ).values(next_attempt_at=bindparam("until"), claimed_by=None)
 
 
+def row_key(key: str, surface: str) -> str:
+    return f"{key}@{surface}" if surface else key
+
+
+def _message_key(row: Row[Any]) -> str:
+    key, surface = str(row.key), str(row.surface)
+    suffix = f"@{surface}"
+    return key[:-len(suffix)] if surface and key.endswith(suffix) else key
+
+
 class SqlOutbox(Outbox):
-    """`claim` leases what it returns for `lease`: it reappears only if neither `sent` nor
-    `failed` is recorded by then, so a deliverer may commit the claim and deliver outside the
-    transaction without another replica taking the same messages.
+    """The outbox in one unit of work: `put` for the core, and what the delivery queue and
+    operators do with its rows. A lease hides what it returns for its length: a row reappears
+    only if neither `sent` nor `failed` is recorded by then, so a deliverer may commit the lease
+    and deliver outside the transaction without another replica taking the same messages.
     """
 
-    def __init__(self, session: SqlSession, lease: timedelta = LEASE) -> None:
+    def __init__(self, session: SqlSession, surfaces: Sequence[str] = ("",),
+                 lease: timedelta = LEASE) -> None:
         self._session = session
+        self._surfaces = tuple(surfaces) or ("",)
         self._lease = lease
         self._queued: list[dict[str, Any]] = []
 
     async def put(self, message: Outgoing) -> None:
-        """Queued here and inserted with the others at `flush` (before the commit, or before
-        anything else this outbox does): a command puts several, a sweep hundreds."""
-        self._queued.append({
-            "workspace": message.workspace, "key": message.key,
-            "delivery": message.delivery.value, "to": message.to, "item": message.item,
-            "text": message.text,
-            "card": message.card,  # written as plain JSON (store.sql.json_text)
-            "attachment": message.attachment, "state": PENDING, "attempts": 0,
-            "last_error": ""})
+        """Queued here, once for each delivering surface, and inserted with the others at
+        `flush` (before the commit, or before anything else this outbox does): a command
+        puts several, a sweep hundreds."""
+        row = {"workspace": message.workspace, "delivery": message.audience.value,
+               "to": message.to, "item": message.item,
+               "text": json.dumps(message.text.to_json(), ensure_ascii=False),
+               "card": message.card,  # written as plain JSON (store.sql.json_text)
+               "attachment": message.attachment, "state": PENDING, "attempts": 0,
+               "last_error": "", "action": message.action, "origin": message.origin}
+        self._queued += [{**row, "surface": surface, "key": row_key(message.key, surface)}
+                         for surface in self._surfaces]
 
     async def flush(self) -> None:
         """Insert the messages put since the last flush, in put order (which is id order:
@@ -91,11 +115,23 @@ class SqlOutbox(Outbox):
         self._queued.clear()
 
     async def claim(self, limit: int, now: datetime) -> list[Queued]:
-        return await self._take(limit, now, self._lease, None)
+        """Ready messages of every surface, leased for the default lease, naming no worker."""
+        return await self.lease(limit, now, None, self._lease)
 
     async def sent(self, message_id: int, now: datetime) -> None:
         await self.flush()
         await self._session.execute(_SENT, {"message": message_id, "now": now})
+
+    async def sent_all(self, message_ids: Sequence[int], now: datetime) -> None:
+        """Several delivered at once: one statement, executed for each."""
+        await self.flush()
+        await self._session.execute(_SENT, [{"message": m, "now": now} for m in message_ids])
+
+    async def skipped(self, message_id: int, reason: str, now: datetime) -> None:
+        await self.flush()
+        await self._session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(
+            state=SKIPPED, last_error=reason[:2000], sent_at=now, next_attempt_at=None,
+            claimed_by=None))
 
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
         await self.flush()
@@ -103,17 +139,16 @@ class SqlOutbox(Outbox):
             state=PENDING if retry_at is not None else PARKED, last_error=error,
             attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at, claimed_by=None))
 
-    async def lease(self, limit: int, now: datetime, worker: str,
-                    lease: timedelta) -> list[Queued]:
-        return await self._take(limit, now, lease, worker)
-
-    async def _take(self, limit: int, now: datetime, lease: timedelta,
-                    worker: str | None) -> list[Queued]:
-        """Ready rows, hidden from other claimants until `lease` runs out. A `worker` is
-        recorded, so a row it leased before is known to have been possibly delivered."""
+    async def lease(self, limit: int, now: datetime, worker: str | None, lease: timedelta,
+                    surfaces: Sequence[str] | None = None) -> list[Queued]:
+        """Ready rows of these surfaces (all, with None), hidden from other claimants until
+        `lease` runs out. A `worker` is recorded, so a row it leased before is known to have
+        been possibly delivered."""
         await self.flush()
-        ready = select(_outbox).where(OutboxRow.state == PENDING, _ready(now)) \
-            .order_by(OutboxRow.id).limit(limit)
+        ready = select(_outbox).where(OutboxRow.state == PENDING, _ready(now))
+        if surfaces is not None:
+            ready = ready.where(OutboxRow.surface.in_([*surfaces, ""]))
+        ready = ready.order_by(OutboxRow.id).limit(limit)
         if dialect_of(self._session) == "postgresql":
             ready = ready.with_for_update(skip_locked=True)
         rows = (await self._session.execute(ready)).all()
@@ -126,9 +161,11 @@ class SqlOutbox(Outbox):
         return [_queued(r, uncertain=worker is not None and r.claimed_by is not None)
                 for r in rows]
 
-    async def postpone(self, message_id: int, until: datetime) -> None:
+    async def postpone(self, message_ids: Sequence[int], until: datetime) -> None:
         await self.flush()
-        await self._session.execute(_POSTPONE, {"message": message_id, "until": until})
+        if message_ids:
+            await self._session.execute(_POSTPONE, {"messages": list(message_ids),
+                                                    "until": until})
 
     async def release(self, worker: str, now: datetime) -> int:
         await self.flush()
@@ -181,6 +218,7 @@ class OutboxEntry:
     id: int
     workspace: str
     key: str
+    surface: str
     delivery: str
     to: str
     item: int | None
@@ -193,13 +231,28 @@ class OutboxEntry:
     sent_at: datetime | None
 
 
+def _rich(stored: str) -> Rich:
+    """Rich text as stored (JSON parts), or plain text written before it was."""
+    if stored.startswith("["):
+        try:
+            return Rich.from_json(json.loads(stored))
+        except (ValueError, TypeError, IndexError, KeyError):
+            pass
+    return Rich.from_json(stored)
+
+
 def _entry(row: Row[Any]) -> OutboxEntry:
-    return OutboxEntry(row.id, row.workspace, row.key, row.delivery, row.to, row.item, row.text,
-                       row.state, row.attempts, row.next_attempt_at, row.last_error,
-                       row.created_at, row.sent_at)
+    return OutboxEntry(row.id, row.workspace, _message_key(row), row.surface, row.delivery,
+                       row.to, row.item, str(_rich(row.text)), row.state, row.attempts,
+                       row.next_attempt_at, row.last_error, row.created_at, row.sent_at)
+
+
+#: What rows written before messages named their audience said instead.
+_LEGACY = {"dm": Audience.PERSON, "channel": Audience.TEAM}
 
 
 def _queued(row: Row[Any], *, uncertain: bool = False) -> Queued:
-    message = Outgoing(row.workspace, Delivery(row.delivery), row.to, row.text, row.key,
-                       row.item, row.card, row.attachment)
-    return Queued(row.id, message, row.attempts, uncertain)
+    audience = _LEGACY.get(row.delivery) or Audience(row.delivery)
+    message = Outgoing(row.workspace, audience, row.to, _rich(row.text), _message_key(row),
+                       row.item, row.card, row.attachment, row.action or "", row.origin or "")
+    return Queued(row.id, row.surface, message, row.attempts, uncertain)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
-from bot.messages import Delivery
+from bot.messages import Audience
 
 # Names for constraints, so migrations on every dialect refer to them the same way.
 NAMING = {
@@ -194,7 +194,8 @@ class EventRow(Base):
 
 
 class OutboxRow(Base):
-    """A message waiting for (or done with) delivery. `key` is unique within its workspace."""
+    """A message waiting for (or done with) delivery on one surface. `key` (the message's key
+    and the surface, `<key>@<surface>`) is unique within its workspace."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -205,7 +206,8 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workspace: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
-    delivery: Mapped[str] = mapped_column(String(16))
+    surface: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    delivery: Mapped[str] = mapped_column(String(16))  # the audience: person, team, card…
     to: Mapped[str] = mapped_column(String(255))
     item: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
@@ -220,17 +222,20 @@ class OutboxRow(Base):
     # The worker holding the lease. Still set when a row is claimed again: the last attempt
     # ended without a recorded outcome (a crash), so the platform may already have it.
     claimed_by: Mapped[str | None] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    origin: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 def unposted_card(outbox: Any) -> ColumnElement[bool]:
     """An outbox row (of `outbox`, the table's class or an alias of it) that is a new card not
     yet posted, sent or parked. In literals, so the partial index below serves the query."""
-    return and_(outbox.delivery == literal_column(f"'{Delivery.CARD.value}'"),
+    return and_(outbox.delivery == literal_column(f"'{Audience.CARD.value}'"),
                 outbox.state == literal_column("'pending'"))
 
 
 # New cards not yet posted: an item's thread lines and updates wait behind its card.
-Index("ix_outbox_unposted_cards", OutboxRow.workspace, OutboxRow.item, OutboxRow.id,
+Index("ix_outbox_unposted_cards", OutboxRow.workspace, OutboxRow.surface, OutboxRow.item,
+      OutboxRow.id,
       sqlite_where=unposted_card(OutboxRow), postgresql_where=unposted_card(OutboxRow))
 
 
@@ -364,3 +369,18 @@ class WebhookRow(Base):
     item: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class AccountRow(Base):
+    """A surface's user matched to a Baton person (bot.accounts)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (Index("ix_accounts_email", "email"),)
+
+    surface: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account: Mapped[str] = mapped_column(String(255), primary_key=True)
+    person: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")  # folded to lower case
+    time_zone: Mapped[str] = mapped_column(String(64), default="")
+

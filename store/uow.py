@@ -60,8 +60,10 @@ class SqlUnitOfWork(UnitOfWork):
     """One session, one transaction. Leaving it (`async with`) closes the session; leaving
     without `commit()` rolls everything back."""
 
+    outbox: SqlOutbox
+
     def __init__(self, session: AsyncSession | ThreadSession | HandedSession, *,
-                 whole_database: bool = False) -> None:
+                 whole_database: bool = False, surfaces: tuple[str, ...] = ("",)) -> None:
         self._session = session
         self._heads = WorkspaceHeads(session)  # items and events share this transaction's
         self._held = Held(whole_database)  # what it holds: shared by items and claims
@@ -69,7 +71,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.items = self._items
         self._events = SqlEventLog(session, self._heads)
         self.events = self._events
-        self._outbox = SqlOutbox(self._session)
+        self._outbox = SqlOutbox(self._session, surfaces)
         self.outbox = self._outbox
         self._absences = SqlAbsences(self._session)
         self.absences = self._absences
@@ -153,8 +155,11 @@ class Database:
     PostgreSQL: AsyncSession over asyncpg on the event loop, for all of it.
     """
 
-    def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False) -> None:
+    def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False,
+                 surfaces: tuple[str, ...] = ("",)) -> None:
         self.url = _async_driver(make_url(url))
+        # Every message the core writes is kept once for each surface that delivers.
+        self.surfaces = surfaces
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if sqlite_in_memory(self.url):
@@ -192,9 +197,10 @@ class Database:
     def new_unit(self) -> SqlUnitOfWork:
         """A unit of work driven from the caller's event loop (`async with`)."""
         if self._writes is None:
-            return SqlUnitOfWork(self._sessions())
+            return SqlUnitOfWork(self._sessions(), surfaces=self.surfaces)
         self._not_from_within(self._writer)
-        return SqlUnitOfWork(HandedSession(self._writes, self._writer), whole_database=True)
+        return SqlUnitOfWork(HandedSession(self._writes, self._writer), whole_database=True,
+                             surfaces=self.surfaces)
 
     async def write(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """`work` in a unit of work of its own, which it commits. SQLite: on the writer, where
@@ -228,7 +234,7 @@ class Database:
         assert writes is not None
 
         def alone(work: Work, future: concurrent.futures.Future[Any]) -> None:
-            _settle(future, lambda: runner.run(_unit(ThreadSession(writes), work)))
+            _settle(future, lambda: runner.run(_unit(ThreadSession(writes), work, self.surfaces)))
 
         units = [(work, future) for work, future in units
                  if future.set_running_or_notify_cancel()]
@@ -247,7 +253,7 @@ class Database:
                 work, future = units.pop(0)
                 session = SavepointSession(writes, shared)
                 try:
-                    result = runner.run(_unit(session, work))
+                    result = runner.run(_unit(session, work, self.surfaces))
                 except BaseException as exc:
                     future.set_exception(exc)
                     if isinstance(exc, DBAPIError):  # the transaction may be gone with it
@@ -276,7 +282,7 @@ class Database:
         self._not_from_within(threads)
 
         async def whole() -> T:
-            async with SqlUnitOfWork(ThreadSession(engine)) as uow:
+            async with SqlUnitOfWork(ThreadSession(engine), surfaces=self.surfaces) as uow:
                 return await work(uow)
 
         return await threads.run(whole)
@@ -343,8 +349,8 @@ class Database:
         await self.dispose()
 
 
-async def _unit(session: ThreadSession, work: Work) -> Any:
-    async with SqlUnitOfWork(session, whole_database=True) as uow:
+async def _unit(session: ThreadSession, work: Work, surfaces: tuple[str, ...]) -> Any:
+    async with SqlUnitOfWork(session, whole_database=True, surfaces=surfaces) as uow:
         return await work(uow)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.delivery import OutboxQueue, OutboxStats, Queued
 from bot.events import GENESIS, Event, EventDraft, seal
 from bot.figures import (
     AGE_BUCKETS,
@@ -19,10 +21,11 @@ from bot.figures import (
     percentile,
 )
 from bot.items import Absence, Item, Kind, Priority, State
-from bot.messages import Outgoing, Queued
-from bot.people import Directory, Person, SlaTargets, Team, TeamClock
+from bot.messages import Outgoing
+from bot.people import Directory, Identity, Person, SlaTargets, Team, TeamClock
 from bot.ports import (
     Absences,
+    Accounts,
     CardPost,
     CardPosts,
     Claim,
@@ -33,7 +36,6 @@ from bot.ports import (
     ItemQuery,
     ItemRepository,
     Outbox,
-    OutboxStats,
     Statistics,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -140,22 +142,32 @@ class FakeOutbox(Outbox):
         if all(m.key != message.key for m in self.world.outbox):
             self.world.outbox.append(message)
 
-    async def claim(self, limit: int, now: datetime) -> list[Queued]:
-        return [Queued(i, m, 0) for i, m in enumerate(self.world.outbox)
-                if i not in self.world.sent][:limit]
 
-    async def sent(self, message_id: int, now: datetime) -> None:
+class FakeQueue(OutboxQueue):
+    """The world's outbox as one surface's delivery queue (what is not sent is ready)."""
+
+    def __init__(self, world: World, surface: str = "console") -> None:
+        self.world = world
+        self.surface = surface
+
+    async def lease(self, limit: int, now: datetime, worker: str, lease: timedelta,
+                    surfaces: Sequence[str]) -> list[Queued]:
+        found = [Queued(i, self.surface, m, 0) for i, m in enumerate(self.world.outbox)
+                 if i not in self.world.sent][:limit]
+        self.world.sent.update(q.id for q in found)  # held: a fake lease never expires
+        return found
+
+    async def sent(self, message_ids: Sequence[int], now: datetime) -> None:
+        self.world.sent.update(message_ids)
+
+    async def skipped(self, message_id: int, reason: str, now: datetime) -> None:
         self.world.sent.add(message_id)
 
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
         pass
 
-    async def lease(self, limit: int, now: datetime, worker: str,
-                    lease: timedelta) -> list[Queued]:
-        return await self.claim(limit, now)
-
-    async def postpone(self, message_id: int, until: datetime) -> None:
-        pass
+    async def postpone(self, message_ids: Sequence[int], until: datetime) -> None:
+        self.world.sent.difference_update(message_ids)
 
     async def release(self, worker: str, now: datetime) -> int:
         return 0
@@ -403,3 +415,23 @@ class FakeDirectory(Directory):
 
     def clock(self, team: str) -> TeamClock:
         return self._clocks.get(team, TeamClock())
+
+
+class FakeAccounts(Accounts):
+    """Accounts kept in memory, as the database keeps them."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], tuple[Identity, str]] = {}
+
+    async def all(self) -> list[tuple[Identity, str]]:
+        return list(self.kept.values())
+
+    async def find(self, identity: Identity) -> str | None:
+        if (found := self.kept.get((identity.surface, identity.id))) is not None:
+            return found[1]
+        mail = identity.email.lower()
+        return next((person for known, person in self.kept.values()
+                     if mail and known.email.lower() == mail), None)
+
+    async def add(self, identity: Identity, person: str) -> None:
+        self.kept.setdefault((identity.surface, identity.id), (identity, person))

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.cards import Card, CardAction
-from bot.messages import Delivery, Outgoing
+from bot.messages import Audience, Outgoing
 from bot.presenters import card_text
+from bot.rich import Rich
 
-_MENTION = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
 
-
-def plain(text: str) -> str:
-    """`<@bob>` mentions as `@bob`."""
-    return _MENTION.sub(lambda m: f"@{m[1]}", text)
+def plain(text: Rich) -> str:
+    """Rich text as the terminal shows it: people as @handle, items as #42, no markup."""
+    return str(text)
 
 
 def card_block(card: Card, first_choice: int) -> tuple[str, list[CardAction]]:
@@ -32,15 +29,15 @@ def card_block(card: Card, first_choice: int) -> tuple[str, list[CardAction]]:
 
 
 _DELIVERY_LABEL = {
-    Delivery.DM: "✉ to @{to}",
-    Delivery.CHANNEL: "# {to}",
-    Delivery.CARD: "# {to}",
+    Audience.PERSON: "✉ to @{to}",
+    Audience.TEAM: "# {to}",
+    Audience.CARD: "# {to}",
 }
 
 
 def delivered(message: Outgoing) -> str | None:
     """How a delivered message shows in the console; thread lines and card refreshes don't."""
-    label = _DELIVERY_LABEL.get(message.delivery)
+    label = _DELIVERY_LABEL.get(message.audience)
     if label is None:
         return None
     text = plain(message.text)

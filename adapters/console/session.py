@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from typing import TextIO
 
 from adapters.console.lines import Lines
-from adapters.console.render import card_block, delivered, plain
+from adapters.console.render import card_block, plain
 from bot.cards import CardAction
 from bot.context import Request
 from bot.due import DueError, parse_duration
-from bot.ports import UnitOfWorkFactory
+from bot.people import Directory
 from bot.presenters import span
-from bot.service import Baton
+from bot.rich import Rich
+from bot.runner import Runner
 
 META_HELP = """Console commands:
   :as <person>   act as someone else          :time +3h   move the clock forward
@@ -36,19 +37,21 @@ class ConsoleClock:
 
 
 class ConsoleSession:
-    def __init__(self, baton: Baton, uow: UnitOfWorkFactory, clock: ConsoleClock, *,
+    def __init__(self, runner: Runner, directory: Directory, clock: ConsoleClock, *,
                  workspace: str, user: str, stdin: TextIO, stdout: TextIO,
-                 due_work: Callable[[datetime], Awaitable[list[str]]],
-                 deliver: bool = True, interactive: bool = False,
+                 due_work: Callable[[datetime], Awaitable[list[Rich]]],
+                 interactive: bool = False,
                  outbox: Callable[[], Awaitable[object]] | None = None,
                  keep_offset: Callable[[timedelta], Awaitable[None]] | None = None,
                  travel_refused: str = "") -> None:
-        self.baton, self.uow, self.clock = baton, uow, clock
+        self.runner, self.directory, self.clock = runner, directory, clock
         self.workspace, self.user = workspace, user
         self.stdin, self.stdout = stdin, stdout
         self.lines = Lines(stdin)
-        self.due_work, self.deliver, self.interactive = due_work, deliver, interactive
-        self.outbox = outbox  # delivers what is ready (the outbox worker, to the console)
+        self.due_work, self.interactive = due_work, interactive
+        # Delivers what is ready (the outbox worker, printing to this terminal); None when a
+        # chat platform delivers instead.
+        self.outbox = outbox
         self.choices: list[CardAction] = []
         # `:time +3h`: the offset is handed to `keep_offset` (kept with the database), or,
         # where `travel_refused` says why (a database that serves a chat platform), refused.
@@ -103,7 +106,7 @@ class ConsoleSession:
         if name == "as" and not arg:
             self.say(f"Name the person to act as, e.g. `:as bob`{self._people()}.")
         elif name == "as" and re.fullmatch(r"@?[\w.\-']+", arg):
-            person = self.baton.directory.person(arg.lstrip("@"))
+            person = self.directory.person(arg.lstrip("@"))
             if person is None:
                 self.say(f"No one called {arg} is in baton.yaml.")
                 return
@@ -118,7 +121,7 @@ class ConsoleSession:
 
     def _people(self) -> str:
         """': one of alice, bob, …' from the teams, or '' when anyone may take part."""
-        teams = self.baton.directory.teams()
+        teams = self.directory.teams()
         if any(team.open for team in teams):
             return ""
         names = sorted({n for t in teams for n in (t.lead, *t.members) if n is not None})
@@ -163,7 +166,7 @@ class ConsoleSession:
         await self.command(text)
 
     async def command(self, text: str) -> None:
-        reply = await self.baton.run(Request(self.workspace, self.user, "console"), text)
+        reply = await self.runner.text(Request(self.workspace, self.user, "console"), text)
         self.say(("" if reply.ok else "✗ ") + plain(reply.text))
         self.choices = []
         for card in reply.cards:
@@ -173,19 +176,6 @@ class ConsoleSession:
         await self.flush_outbox()
 
     async def flush_outbox(self) -> None:
-        """Deliver queued messages by printing them: the console is the chat platform here.
-        With an outbox worker (`baton chat`) it delivers through the console transport;
-        without one (a bare session) the messages are claimed and printed here."""
-        if not self.deliver:
-            return
+        """Deliver queued messages by printing them: the console is the chat platform here."""
         if self.outbox is not None:
             await self.outbox()
-            return
-        async with self.uow() as uow:
-            now = self.clock.now()
-            for queued in await uow.outbox.claim(500, now):
-                shown = delivered(queued.message)
-                if shown:
-                    self.say(shown)
-                await uow.outbox.sent(queued.id, now)
-            await uow.commit()

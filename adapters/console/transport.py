@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from adapters.console.render import delivered, plain
+from adapters.console.render import delivered
+from bot.delivery import Transport
 from bot.messages import Outgoing
-from bot.ports import Transport
 
 
 class ConsoleTransport(Transport):
@@ -24,6 +24,6 @@ class ConsoleTransport(Transport):
             return
         lines = [shown]
         if message.attachment:
-            lines.append(f"    📈 chart: {plain(message.attachment)}")
+            lines.append(f"    📈 chart: {message.attachment}")
         self.stdout.write("\n".join(lines) + "\n")
         self.stdout.flush()

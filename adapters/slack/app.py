@@ -32,10 +32,11 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.answering import Answering
 from adapters.slack.background import Background
 from adapters.slack.home import Home
-from adapters.slack.listeners import Observe, SlackListeners
-from adapters.slack.people import SlackDirectory
+from adapters.slack.listeners import register
+from adapters.slack.people import SlackPeople
 from adapters.slack.signing import refusal
 from adapters.slack.transport import SlackTransport
 from adapters.slack.webapi import (
@@ -47,8 +48,9 @@ from adapters.slack.webapi import (
     web_client,
 )
 from adapters.slack.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
-from bot.ports import Clock, Deduplicator, UnitOfWorkFactory
-from bot.service import Baton
+from bot.people import Directory
+from bot.ports import Accounts, Clock, Deduplicator, UnitOfWorkFactory
+from bot.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -185,12 +187,11 @@ class SlackConfig:
 class SlackSurface:
     """Everything Slack: the Bolt app, its routes, Socket Mode, the transport, App Home."""
 
-    def __init__(self, config: SlackConfig, *, core: Baton, directory: SlackDirectory,
-                 uow: UnitOfWorkFactory, clock: Clock, dedup: Deduplicator,
-                 session: aiohttp.ClientSession,
+    def __init__(self, config: SlackConfig, *, runner: Runner, directory: Directory,
+                 accounts: Accounts, uow: UnitOfWorkFactory, clock: Clock,
+                 dedup: Deduplicator, session: aiohttp.ClientSession,
                  installations: AsyncInstallationStore | None = None,
-                 states: AsyncOAuthStateStore | None = None,
-                 observe: Observe | None = None) -> None:
+                 states: AsyncOAuthStateStore | None = None) -> None:
         if config.oauth and (installations is None or states is None):
             raise ValueError("OAuth installs need an installation store and a state store")
         self.config = config
@@ -200,13 +201,15 @@ class SlackSurface:
         self.workspaces: Workspaces = InstalledWorkspaces(installations) \
             if config.oauth and installations is not None \
             else SingleWorkspace(config.workspace, config.bot_token)
-        self.home = Home(core, directory, self.workspaces, self.client, clock, self.background)
-        self.transport = SlackTransport(self.client, self.workspaces, uow, directory, self.home)
-        self.listeners = SlackListeners(core, directory, self.workspaces, dedup, self.home,
-                                        self.background, reaction_emoji=config.reaction_emoji,
-                                        observe=observe, session=session)
+        self.people = SlackPeople(directory, accounts)
+        self.home = Home(runner, self.people, self.workspaces, self.client, clock,
+                         self.background)
+        self.transport = SlackTransport(self.client, self.workspaces, uow, self.people,
+                                        self.home)
+        answering = Answering(runner, self.people, self.workspaces, self.home,
+                              self.background, session)
         self.bolt = self._bolt(installations, states)
-        self.listeners.register(self.bolt)
+        register(self.bolt, answering, dedup, config.reaction_emoji)
         self._socket: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
 
@@ -294,11 +297,6 @@ class SlackSurface:
             response = await handle(bolt_request)
             return await to_aiohttp_response(response)  # type: ignore[arg-type]
         return route
-
-    def after_commands(self, changed: Callable[[], None]) -> None:
-        """Call `changed` after each command from Slack that worked (the outbox worker's
-        wake-up, so a new card is posted at once rather than at the next poll)."""
-        self.listeners.changed = changed
 
     # --- lifecycle ----------------------------------------------------------------------
 

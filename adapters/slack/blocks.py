@@ -16,6 +16,7 @@ from typing import Any
 from adapters.slack import mrkdwn
 from adapters.slack.payloads import ButtonValue, action_id
 from bot.cards import Card, CardAction
+from bot.rich import Rich, as_rich
 
 Block = dict[str, Any]
 
@@ -72,15 +73,16 @@ def actions(block_id: str, elements: list[dict[str, Any]]) -> list[Block]:
 
 @dataclass(frozen=True)
 class Renderer:
-    """Renders core text and cards for one workspace's people."""
+    """Renders the core's rich text and cards for one workspace's people. A plain string given
+    to it is literal text (a title, details: what someone typed)."""
 
     slack_id: mrkdwn.SlackIdOf
     name_of: Callable[[str], str]
 
-    def md(self, text: str) -> str:
-        return mrkdwn.render(text, self.slack_id)
+    def md(self, text: Rich | str) -> str:
+        return mrkdwn.render(as_rich(text), self.slack_id, self.name_of)
 
-    def sections(self, text: str, *, prefix: str = "") -> list[Block]:
+    def sections(self, text: Rich | str, *, prefix: str = "") -> list[Block]:
         """Core text as as many sections as its length needs."""
         body = self.md(text)
         if not body.strip():
@@ -90,13 +92,13 @@ class Renderer:
         return [section((prefix if i == 0 else "") + piece)
                 for i, piece in enumerate(pieces) if piece.strip()]
 
-    def fallback(self, text: str) -> str:
+    def fallback(self, text: Rich | str) -> str:
         """The notification text that goes with blocks."""
         return mrkdwn.clip(self.md(text), FALLBACK_TEXT) or " "
 
     def card(self, card: Card) -> list[Block]:
         """An item's card: heading, fields, details, source link, a button per action."""
-        heading = mrkdwn.plain(card.heading, self.name_of)
+        heading = card.heading
         blocks: list[Block] = [{"type": "header", "text": plain_text(heading, HEADER_TEXT)}]
         if len(heading) > HEADER_TEXT:
             blocks += self.sections(card.title, prefix="*Title:* ")
@@ -128,7 +130,7 @@ class Renderer:
             }
         return element
 
-    def pages(self, text: str, cards: tuple[Card, ...] = (), *,
+    def pages(self, text: Rich | str, cards: tuple[Card, ...] = (), *,
               budget: int = MAX_MESSAGE_BLOCKS, chars: int = PAGE_CHARS) -> list[list[Block]]:
         """The reply as pages of at most `budget` blocks and about `chars` characters, each
         page noting its number."""
@@ -151,7 +153,7 @@ class Renderer:
                 page.append(context(note))
         return pages
 
-    def message(self, text: str, cards: tuple[Card, ...] = (), *,
+    def message(self, text: Rich | str, cards: tuple[Card, ...] = (), *,
                 budget: int = MAX_MESSAGE_BLOCKS, more: str = "") -> list[Block]:
         """One message's blocks; if the reply is longer, what fits and a line saying so."""
         pages = self.pages(text, cards, budget=budget, chars=MESSAGE_CHARS)

@@ -11,14 +11,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.background import Background
 from adapters.slack.blocks import Renderer
-from adapters.slack.people import SlackDirectory
+from adapters.slack.people import SlackPeople
 from adapters.slack.views import home_view
 from adapters.slack.workspaces import Workspaces
 from bot.commands import ListItems, Mine
 from bot.context import Request
 from bot.ports import Clock
 from bot.presenters import when
-from bot.service import Baton
+from bot.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,11 @@ class Home:
     """Publishes each person's Home tab. Only people who have opened it are republished on a
     change, and a burst of changes (a card update, a thread line, a DM) publishes once."""
 
-    def __init__(self, core: Baton, directory: SlackDirectory, workspaces: Workspaces,
+    def __init__(self, runner: Runner, people: SlackPeople, workspaces: Workspaces,
                  client: AsyncWebClient, clock: Clock, background: Background,
                  delay: float = 0.2) -> None:
-        self.core = core
-        self.directory = directory
+        self.runner = runner
+        self.people = people
         self.workspaces = workspaces
         self.client = client
         self.clock = clock
@@ -41,15 +41,15 @@ class Home:
         self._due: set[tuple[str, str]] = set()
 
     def renderer(self) -> Renderer:
-        return Renderer(self.directory.slack_id, self.directory.name_of)
+        return Renderer(self.people.slack_id, self.people.name_of)
 
     async def view(self, workspace: str, user: str) -> dict[str, object]:
         """The Home tab of one Slack user, as the core sees their items now."""
-        request = Request(workspace, user, "slack")
-        mine = await self.core.handle(request, Mine())
-        person = self.directory.person(user)
-        team = self.directory.home_team(person.id if person else user)
-        board = await self.core.handle(request, ListItems(team=team))
+        person = self.people.directory.person(user)
+        request = Request(workspace, person.id if person else user, "slack")
+        mine = await self.runner.command(request, Mine())
+        team = self.people.directory.home_team(request.actor)
+        board = await self.runner.command(request, ListItems(team=team))
         updated = when(self.clock.now(), person.zone if person else ZoneInfo("UTC"))
         return home_view(self.renderer(), mine.text, f"Team board: #{team}", board.text,
                          updated)
@@ -67,7 +67,7 @@ class Home:
     def refresh(self, workspace: str, people: set[str]) -> None:
         """Republish, shortly, the tabs of these people (Baton person ids) who have one open."""
         for person in people:
-            user = self.directory.slack_id(person)
+            user = self.people.slack_id(person)
             key = (workspace, user or "")
             if user is None or key not in self.viewers or key in self._due:
                 continue

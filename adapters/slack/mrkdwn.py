@@ -1,8 +1,9 @@
-"""The core's text as Slack mrkdwn and back: escaping, mentions and splitting at Slack's limits.
+"""The core's rich text as Slack mrkdwn, Slack's text back as what was typed, and splitting at
+Slack's limits.
 
-The core writes mentions as `<@person>` where `person` is whatever id the directory uses (a
-Slack user id, or a baton.yaml handle); Slack needs `<@U…>`. Everything a user typed is
-escaped, so a title can neither ping `@channel` nor smuggle in a link that was not sent as one.
+Only the core's own parts become markup: a person with a Slack id is pinged as `<@U…>`, a
+link the core made is a link. Every literal part (anything a person typed) is escaped, so a
+title can neither ping `@channel` nor smuggle in a link that was not sent as one.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-SlackIdOf = Callable[[str], str | None]
+from bot.rich import Kind, Rich
 
-# Markup kept as markup: user mentions, channel links and plain links. Anything else in angle
-# brackets (`<!channel>`, `<!subteam^…>`, stray `<`) is escaped and shows as typed.
-_MARKUP = re.compile(
-    r"<(?P<target>@[A-Za-z0-9._\-']+|#[A-Z0-9]+|(?:https?|mailto):[^\s<>|]+)"
-    r"(?:\|(?P<label>[^<>]*))?>"
-)
+SlackIdOf = Callable[[str], str | None]
+NameOf = Callable[[str], str]
+
+# Slack's markup in the text it sends (and in what we render): mentions, channel and group
+# references, links. Spans a split must not cut.
+_MARKUP = re.compile(r"<[@#!][^<>]*>|<(?:https?|mailto):[^\s<>]+>")
 
 
 def escape(text: str) -> str:
@@ -30,29 +31,36 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def render(text: str, slack_id: SlackIdOf) -> str:
-    """Core text as mrkdwn: mentions of people with a Slack id ping them; the rest is escaped."""
+def render(message: Rich, slack_id: SlackIdOf, name_of: NameOf) -> str:
+    """Rich text as mrkdwn: people with a Slack id are pinged; every literal part is escaped."""
     out: list[str] = []
-    pos = 0
-    for match in _MARKUP.finditer(text):
-        out.append(escape(text[pos:match.start()]))
-        target, label = match["target"], match["label"]
-        if target.startswith("@"):
-            user = slack_id(target[1:])
-            out.append(f"<@{user}>" if user else escape(f"@{label or target[1:]}"))
-        elif label:
-            out.append(f"<{target}|{escape(label)}>")
-        else:
-            out.append(f"<{target}>")
-        pos = match.end()
-    out.append(escape(text[pos:]))
+    for span in message.spans:
+        match span.kind:
+            case Kind.TEXT:
+                out.append(escape(span.text))
+            case Kind.STRONG:
+                out.append(f"*{escape(span.text)}*")
+            case Kind.CODE:
+                out.append("`" + escape(span.text.replace("`", "'")) + "`")
+            case Kind.PERSON:
+                user = slack_id(span.text)
+                out.append(f"<@{user}>" if user else escape(f"@{name_of(span.text)}"))
+            case Kind.ITEM | Kind.TEAM:
+                out.append(escape(f"#{span.text}"))
+            case Kind.LINK:
+                if span.url.startswith(("https://", "http://", "mailto:")) and \
+                        not any(c in span.url for c in "<>| "):
+                    label = span.text or span.url
+                    out.append(f"<{span.url}|{escape(label.replace('|', '/'))}>")
+                else:
+                    out.append(escape(span.plain()))
     return "".join(out)
 
 
-def plain(text: str, name_of: Callable[[str], str]) -> str:
-    """Core text for plain_text fields (headers, modal titles): mentions become @names."""
-    return _MARKUP.sub(lambda m: "@" + name_of(m["target"][1:]) if m["target"].startswith("@")
-                       else (m["label"] or m["target"]), text)
+def plain(message: Rich, name_of: NameOf) -> str:
+    """Rich text for plain_text fields (headers, modal titles): people as @names."""
+    return "".join(f"@{name_of(s.text)}" if s.kind is Kind.PERSON else s.plain()
+                   for s in message.spans)
 
 
 def _protected(text: str) -> list[tuple[int, int]]:

@@ -1,10 +1,10 @@
-"""Slack users as Baton's people, and Slack's mentions in command text as people and teams.
+"""Slack users as Baton's people, and Slack's markup in command text as Baton's own references.
 
-baton.yaml may name each person's Slack id (`slack: U…`); otherwise a Slack user is matched
-by the e-mail users.info gives, and in an open directory (no people listed) every Slack user
-takes part under their own id. Names, e-mail and time zones come from users.info, looked up
-once and cached. The core's Directory is synchronous, so the adapter calls `learn` for the
-users a request names before handing the request to the core.
+A Slack user is matched to a person once (bot.accounts.recognise): by the Slack id baton.yaml
+gives (`slack: U…`), else by the e-mail users.info gives, else, in an open directory (no people
+listed), as a person of their own. Names, e-mail and time zones come from users.info, looked up
+once per user and cached. The core's Directory is synchronous, so a request's users are
+recognised before the request goes to the core.
 """
 
 from __future__ import annotations
@@ -14,25 +14,31 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import ConfigDirectory
-from bot.items import Kind, Priority
-from bot.people import DigestTimes, Directory, Person, SlaTargets, Team, TeamClock
+from adapters.slack import mrkdwn
+from bot.accounts import recognise
+from bot.people import Directory, Identity, Team
+from bot.ports import Accounts
 
 log = logging.getLogger(__name__)
 
+SURFACE = "slack"
 SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>")
-_HANDOFF_TO_GROUP = re.compile(r"\s*handoff\s+(<!subteam\^[^>]+>)", re.IGNORECASE)
-_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 LOOKUP_SECONDS = 2.0  # a slow users.info must not hold a slash command past Slack's 3 s
+# Slack's markup in the text it sends: what a person typed comes escaped (&lt; &gt; &amp;), so
+# whatever stands in angle brackets was made by Slack: a mention, a channel, a group, a link.
+_MARKUP = re.compile(r"<([^<>]*)>")
+_USER = re.compile(r"@([UW][A-Z0-9]+)(?:\|[^>]*)?")
+_GROUP = re.compile(r"!subteam\^([A-Z0-9]+)(?:\|@?(.*))?")
+_CHANNEL = re.compile(r"#([A-Z0-9]+)(?:\|(.*))?")
+_LINK = re.compile(r"((?:https?|mailto):[^|\s]+)(?:\|(.*))?", re.DOTALL)
+_HANDOFF_TO_GROUP = re.compile(r"\s*handoff\s+<!subteam\^", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,25 +65,27 @@ class Profile:
         return cls(str(user["id"]), str(name), str(profile.get("email") or ""), zone,
                    bool(user.get("is_bot")))
 
+    def identity(self) -> Identity:
+        return Identity(SURFACE, self.id, self.name, self.email, self.time_zone)
 
-class SlackDirectory(Directory):
-    """baton.yaml's directory, seen from Slack: Slack ids find people, users.info fills in."""
 
-    def __init__(self, base: ConfigDirectory, ttl: float = 3600.0) -> None:
-        self.base = base
+class SlackPeople:
+    """Who Slack users are to Baton, and who people are on Slack."""
+
+    def __init__(self, directory: Directory, accounts: Accounts, ttl: float = 3600.0) -> None:
+        self.directory = directory
+        self.accounts = accounts
         self.ttl = ttl
         self._profiles: dict[str, tuple[Profile, float]] = {}
         self._pending: dict[str, asyncio.Future[Profile | None]] = {}
-        self._slack_of: dict[str, str] = {}  # handle -> Slack id, learned from e-mail matches
-
-    # --- learning -----------------------------------------------------------------------
 
     def known(self, user: str) -> bool:
         found = self._profiles.get(user)
         return found is not None and found[1] > time.monotonic()
 
     async def learn(self, client: AsyncWebClient, users: Iterable[str]) -> None:
-        """Look up the users not yet cached (users.info), at most LOOKUP_SECONDS in all."""
+        """Look up the users not yet cached (users.info, at most LOOKUP_SECONDS in all) and
+        match each to a person."""
         wanted = {u for u in users if SLACK_ID.fullmatch(u) and not self.known(u)}
         if not wanted:
             return
@@ -98,7 +106,7 @@ class SlackDirectory(Directory):
         try:
             response = await client.users_info(user=user)
             profile = Profile.from_api(response["user"])
-            self.remember(profile)
+            await self.remember(profile)
         except (TimeoutError, SlackApiError, SlackClientError, KeyError, TypeError, OSError) as exc:
             log.warning("users.info for %s failed: %s", user, type(exc).__name__)
         finally:
@@ -106,136 +114,105 @@ class SlackDirectory(Directory):
             future.set_result(profile)
         return profile
 
-    def remember(self, profile: Profile) -> None:
+    async def remember(self, profile: Profile) -> None:
         self._profiles[profile.id] = (profile, time.monotonic() + self.ttl)
-        if profile.email and (found := self.base.person(profile.email)) is not None \
-                and found.id != profile.id:
-            self._slack_of[found.id] = profile.id
-
-    def profile(self, user: str) -> Profile | None:
-        found = self._profiles.get(user)
-        return found[0] if found else None
-
-    # --- the Directory port -------------------------------------------------------------
-
-    def person(self, handle: str) -> Person | None:
-        key = handle.strip().removeprefix("@")
-        if not SLACK_ID.fullmatch(key):
-            return self.base.person(key)
-        profile = self.profile(key)
-        found = self.base.person(key)
-        if found is None and profile and profile.email:
-            found = self.base.person(profile.email)
-        if found is None or profile is None:
-            return found
-        if found.id == key:  # an open directory: the Slack user is the person
-            return Person(key, profile.name, profile.time_zone or found.time_zone,
-                          profile.email)
-        entry = self.base.config.people.get(found.id)
-        if profile.time_zone and entry is not None and entry.time_zone is None:
-            return replace(found, time_zone=profile.time_zone)
-        return found
+        await recognise(self.directory, self.accounts, profile.identity())
 
     def slack_id(self, person: str) -> str | None:
         """The Slack user id to mention or message for a person id, if there is one."""
-        if SLACK_ID.fullmatch(person):
+        if SLACK_ID.fullmatch(person) and self.directory.person(person) is None:
             return person
-        entry = self.base.config.people.get(person.lower())
-        if entry is not None and entry.slack:
-            return entry.slack
-        return self._slack_of.get(person.lower())
+        return self.directory.account(person, SURFACE)
 
     def name_of(self, person: str) -> str:
-        found = self.person(person)
+        found = self.directory.person(person)
         return found.name if found else person
 
-    def team(self, name: str) -> Team | None:
-        return self.base.team(name)
-
-    def teams(self) -> list[Team]:
-        return self.base.teams()
-
-    def default_team(self) -> str:
-        return self.base.default_team()
-
-    def is_admin(self, person: str) -> bool:
-        found = self.person(person)
-        return found is not None and self.base.is_admin(found.id)
-
-    def sla(self, team: str, kind: Kind, priority: Priority) -> SlaTargets:
-        return self.base.sla(team, kind, priority)
-
-    def teams_of(self, person: str) -> list[Team]:
-        found = self.person(person)
-        return self.base.teams_of(found.id if found else person)
-
-    def clock(self, team: str) -> TeamClock:
-        return self.base.clock(team)
-
-    def digest_times(self, team: str) -> DigestTimes:
-        return self.base.digest_times(team)
+    def person_id(self, user: str) -> str:
+        """The Baton id of a Slack user (their Slack id when Baton knows no one by it: the
+        core then says it does not know them)."""
+        found = self.directory.person(user)
+        return found.id if found else user
 
     def team_of_channel(self, channel: str, name: str = "") -> Team | None:
         """The team whose Slack channel is this one (by id, or by #name)."""
         wanted = {channel, f"#{name}", name} - {"", "#"}
-        return next((t for t in self.teams() if t.channel in wanted), None)
+        return next((t for t in self.directory.teams() if t.channel(SURFACE) in wanted), None)
 
 
 class MentionError(ValueError):
     """A mention in command text that cannot stand where it is."""
 
 
-class Mentions:
-    """Rewrites Slack's markup in command text into what the grammar reads: user groups into
-    a team (`#team`, when the group's handle names one) or their members, channels into the
-    team whose channel it is."""
+class SlackText:
+    """Slack's text as Baton reads it: people mentioned as `@person`, user groups as a team
+    (`#team`, when the group's handle names one) or their members, channels as the team whose
+    channel it is, links as their address, and everything else as typed (entities decoded)."""
 
-    def __init__(self, directory: SlackDirectory, ttl: float = 600.0) -> None:
-        self.directory = directory
+    def __init__(self, people: SlackPeople, ttl: float = 600.0) -> None:
+        self.people = people
         self.ttl = ttl
         self._groups: dict[str, tuple[list[str], float]] = {}
 
     @staticmethod
     def users_in(text: str) -> set[str]:
-        return set(_USER_MENTION.findall(text))
+        return {m[1] for m in (_USER.fullmatch(t) for t in _MARKUP.findall(text)) if m}
 
-    async def rewrite(self, client: AsyncWebClient, text: str) -> str:
-        """`text` with groups and channels resolved; MentionError if one cannot be."""
-        if (head := _HANDOFF_TO_GROUP.match(text)) is not None:
-            receiver = await self._groups_in(client, head[1])
-            if receiver.count("<@") > 1:
-                raise MentionError(f"a handoff goes to one person or one team, and that group "
-                                   f"has {receiver.count('<@')} members")
-            text = text[:head.start(1)] + receiver + text[head.end(1):]
-        text = await self._groups_in(client, text)
-        return _CHANNEL.sub(self._channel, text)
-
-    def _channel(self, match: re.Match[str]) -> str:
-        team = self.directory.team_of_channel(match[1], match[2] or "")
-        if team is not None:
-            return f"#{team.name}"
-        if match[2]:
-            return f"#{match[2]}"
-        raise MentionError(f"<#{match[1]}> is not a team's channel; name the team as #team")
-
-    async def _groups_in(self, client: AsyncWebClient, text: str) -> str:
+    async def read(self, client: AsyncWebClient, text: str, *, prose: bool = False) -> str:
+        """`text` as Baton's command text (people as `@id`), or as prose a person reads
+        (people as `@Name`: a message tracked as an item); MentionError if a reference
+        cannot stand."""
+        await self.people.learn(client, self.users_in(text))
         out: list[str] = []
         pos = 0
-        for match in _GROUP.finditer(text):
-            out.append(text[pos:match.start()])
-            handle = (match[2] or "").strip()
-            team = self.directory.team(handle) if handle else None
-            if team is not None:
-                out.append(f"#{team.name}")
-            else:
-                members = await self._members(client, match[1])
-                if not members:
-                    raise MentionError(f"the group @{handle or match[1]} has no members "
-                                       f"Baton can see")
-                out.append(" ".join(f"<@{m}>" for m in members))
+        receiver = _HANDOFF_TO_GROUP.match(text) is not None
+        for match in _MARKUP.finditer(text):
+            out.append(mrkdwn.unescape(text[pos:match.start()]))
+            out.append(await self._reference(client, match[1], receiver and not pos, prose))
             pos = match.end()
-        out.append(text[pos:])
+        out.append(mrkdwn.unescape(text[pos:]))
         return "".join(out)
+
+    async def _reference(self, client: AsyncWebClient, inner: str, receiver: bool,
+                         prose: bool) -> str:
+        if (user := _USER.fullmatch(inner)) is not None:
+            person = self.people.person_id(user[1])
+            return f"@{self.people.name_of(person) if prose else person}"
+        if (group := _GROUP.fullmatch(inner)) is not None:
+            return await self._group(client, group[1], mrkdwn.unescape(group[2] or ""),
+                                     receiver)
+        if (channel := _CHANNEL.fullmatch(inner)) is not None:
+            return self._channel(channel[1], mrkdwn.unescape(channel[2] or ""))
+        if (link := _LINK.fullmatch(inner)) is not None:
+            url, label = mrkdwn.unescape(link[1]), mrkdwn.unescape(link[2] or "")
+            shown = url.removeprefix("mailto:")
+            return shown if not label or label in (url, shown) else f"{label} ({shown})"
+        if inner.startswith("!"):  # @here, @channel, a date: shown, never a ping
+            name, _, label = inner[1:].partition("|")
+            return mrkdwn.unescape(label or f"@{name}")
+        return mrkdwn.unescape(f"<{inner}>")
+
+    def _channel(self, channel: str, name: str) -> str:
+        team = self.people.team_of_channel(channel, name)
+        if team is not None:
+            return f"#{team.name}"
+        if name:
+            return f"#{name}"
+        raise MentionError(f"<#{channel}> is not a team's channel; name the team as #team")
+
+    async def _group(self, client: AsyncWebClient, group: str, handle: str,
+                     receiver: bool) -> str:
+        team = self.people.directory.team(handle) if handle else None
+        if team is not None:
+            return f"#{team.name}"
+        members = await self._members(client, group)
+        if not members:
+            raise MentionError(f"the group @{handle or group} has no members Baton can see")
+        if receiver and len(members) > 1:
+            raise MentionError(f"a handoff goes to one person or one team, and that group "
+                               f"has {len(members)} members")
+        await self.people.learn(client, members)
+        return " ".join(f"@{self.people.person_id(m)}" for m in members)
 
     async def _members(self, client: AsyncWebClient, group: str) -> list[str]:
         cached = self._groups.get(group)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,14 +19,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import Renderer
 from adapters.slack.home import Home
-from adapters.slack.people import SlackDirectory
+from adapters.slack.people import SlackPeople
 from adapters.slack.webapi import delivery_failure, error_code
 from adapters.slack.workspaces import Workspaces
 from bot.approvals import pending_approvers
 from bot.cards import Card
+from bot.delivery import DeliveryFailed, NotHere, Pacing, Transport
 from bot.items import Item
-from bot.messages import ABOUT_A_CARD, Delivery, Outgoing
-from bot.ports import CardPost, DeliveryFailed, Transport, UnitOfWorkFactory
+from bot.messages import ABOUT_A_CARD, Audience, Outgoing
+from bot.ports import CardPost, UnitOfWorkFactory
 from bot.presenters import card_for
 from bot.rules import state_allows
 
@@ -42,15 +44,41 @@ _GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_messag
 
 class SlackTransport(Transport):
     surface = SURFACE
+    #: Slack allows about one message a second per channel, with short bursts above it.
+    pacing = Pacing(timedelta(seconds=1), burst=3)
 
     def __init__(self, client: AsyncWebClient, workspaces: Workspaces, uow: UnitOfWorkFactory,
-                 directory: SlackDirectory, home: Home | None = None) -> None:
+                 people: SlackPeople, home: Home | None = None) -> None:
         self.client = client
         self.workspaces = workspaces
         self.uow = uow
-        self.directory = directory
+        self.people = people
+        self.directory = people.directory
         self.home = home
-        self.renderer = Renderer(directory.slack_id, directory.name_of)
+        self.renderer = Renderer(people.slack_id, people.name_of)
+
+    def places(self, message: Outgoing) -> tuple[str, ...]:
+        """A new card counts in its channel's pace too, with that channel's other cards and
+        its team's digests (a digest's conversation is the team's: the same place)."""
+        conversation = self.conversation(message)
+        if message.audience is not Audience.CARD:
+            return (conversation,)
+        channel = self.card_channel(message)
+        if not channel:
+            return (conversation,)
+        team = self.directory.team(message.to)
+        if team is not None and channel == team.channel(SURFACE):
+            return (conversation, f"{message.workspace}/{Audience.TEAM.value}/{team.name}")
+        return (conversation, f"{message.workspace}/slack-channel/{channel}")
+
+    def card_channel(self, message: Outgoing) -> str:
+        """Where a new card goes on Slack: the channel the item was raised in, else its team's
+        Slack channel; "" when it has neither."""
+        platform, _, channel = message.origin.partition(":")
+        if platform == SURFACE and channel:
+            return channel
+        team = self.directory.team(message.to)
+        return team.channel(SURFACE) if team is not None else ""
 
     async def deliver(self, message: Outgoing) -> None:
         token = await self.workspaces.token(message.workspace)
@@ -58,18 +86,18 @@ class SlackTransport(Transport):
             raise DeliveryFailed(f"Baton is not installed in Slack workspace "
                                  f"{message.workspace}", permanent=True)
         item, posts = await self._read(message)
-        match message.delivery:
-            case Delivery.CARD:
+        match message.audience:
+            case Audience.CARD:
                 await self._post_card(message, item, posts, token)
-            case Delivery.CARD_UPDATE:
+            case Audience.CARD_UPDATE:
                 await self._update_cards(message, item, posts, token)
-            case Delivery.THREAD:
+            case Audience.THREAD:
                 await self._thread(message, posts, token)
-            case Delivery.DM:
+            case Audience.PERSON:
                 await self._dm(message, token)
-            case Delivery.CHANNEL:
+            case Audience.TEAM:
                 posted = await self._call("chat.postMessage", token,
-                                          channel=self._channel(message.to),
+                                          channel=self._team_channel(message.to),
                                           text=self.renderer.fallback(message.text),
                                           blocks=self.renderer.message(message.text),
                                           metadata=_metadata(message))
@@ -81,7 +109,7 @@ class SlackTransport(Transport):
         """Whether Slack has this message already: each post carries the outbox key in its
         metadata, so a delivery whose outcome was lost is looked for before posting again.
         False when it cannot tell (the worker then posts)."""
-        if message.delivery is Delivery.CARD_UPDATE:
+        if message.audience is Audience.CARD_UPDATE:
             return False  # updating twice is harmless
         token = await self.workspaces.token(message.workspace)
         if token is None:
@@ -94,14 +122,14 @@ class SlackTransport(Transport):
         if found is None:
             return False
         channel, ts = found
-        if message.item is not None and message.delivery in (Delivery.CARD, Delivery.DM) \
-                and (message.delivery is Delivery.CARD or message.card):
+        if message.item is not None and message.audience in (Audience.CARD, Audience.PERSON) \
+                and (message.audience is Audience.CARD or message.card):
             await self._record(message, message.item, channel, ts)
         return True
 
     async def _find(self, message: Outgoing, token: str) -> tuple[str, str] | None:
         """The channel and ts of the post carrying this message's key, if Slack has one."""
-        if message.delivery is Delivery.THREAD:
+        if message.audience is Audience.THREAD:
             _, posts = await self._read(message)
             if not posts:
                 return None
@@ -110,13 +138,19 @@ class SlackTransport(Transport):
             arguments: dict[str, Any] = {"ts": first.ref}
         else:
             method, arguments = "conversations.history", {}
-            channel = self._channel(message.to)
-            if message.delivery is Delivery.DM:
-                user = self.directory.slack_id(message.to)
+            if message.audience is Audience.PERSON:
+                user = self.people.slack_id(message.to)
                 if user is None:
                     return None
                 opened = await self._call("conversations.open", token, users=user)
                 channel = str(opened["channel"]["id"])
+            elif message.audience is Audience.CARD:
+                channel = self._channel(self.card_channel(message))
+            else:
+                try:
+                    channel = self._team_channel(message.to)
+                except NotHere:
+                    return None
         history = await self._call(method, token, channel=channel, include_all_metadata=True,
                                    limit=LOOK_BACK, **arguments)
         for post in history.get("messages") or []:
@@ -133,7 +167,11 @@ class SlackTransport(Transport):
         already posted there instead of posting another."""
         if message.item is None:
             raise DeliveryFailed("a card message without an item", permanent=True)
-        channel = self._channel(message.to)
+        channel = self.card_channel(message)
+        if not channel:
+            raise NotHere(f"#{message.to} has no Slack channel and #{message.item} was not "
+                          f"raised on Slack")
+        channel = self._channel(channel)
         card = self._card(message, item)
         blocks = self.renderer.card(card)
         text = self.renderer.fallback(message.text)
@@ -170,8 +208,7 @@ class SlackTransport(Transport):
     async def _thread(self, message: Outgoing, posts: list[CardPost], token: str) -> None:
         """A line in the thread under the item's card; no card, no thread."""
         if not posts:
-            log.debug("no card of #%s on Slack; thread line dropped", message.item)
-            return
+            raise NotHere(f"no card of #{message.item} on Slack to reply under")
         first = _thread_home(posts)
         await self._call("chat.postMessage", token, channel=first.channel, thread_ts=first.ref,
                          text=self.renderer.fallback(message.text),
@@ -180,10 +217,10 @@ class SlackTransport(Transport):
 
     async def _dm(self, message: Outgoing, token: str) -> None:
         """A direct message from the app, with the card and the buttons this person may use."""
-        user = self.directory.slack_id(message.to)
+        user = self.people.slack_id(message.to)
         if user is None:
-            raise DeliveryFailed(f"no Slack user for {message.to}: add `slack: U…` to their "
-                                 f"entry in baton.yaml", permanent=True)
+            raise NotHere(f"{message.to} has no Slack user (`slack: U…` in baton.yaml, or the "
+                          f"same e-mail on Slack)")
         cards = (Card.from_dict(message.card),) if message.card else ()
         response = await self._call("chat.postMessage", token, channel=user,
                                     text=self.renderer.fallback(message.text),
@@ -217,17 +254,30 @@ class SlackTransport(Transport):
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def _channel(self, to: str) -> str:
-        """A channel id as given; a name (a team without a Slack channel) as #name."""
+        """A channel id as given; a name as #name."""
         to = to.strip()
         return to if _CHANNEL_ID.fullmatch(to) else "#" + to.lstrip("#")
 
+    def _team_channel(self, to: str) -> str:
+        """A team's Slack channel; NotHere if it has none. A row written before messages
+        named their audience may name a channel itself."""
+        team = self.directory.team(to)
+        if team is None:
+            if _CHANNEL_ID.fullmatch(to.strip()) or to.startswith("#"):
+                return self._channel(to)
+            raise NotHere(f"no team #{to}")
+        channel = team.channel(SURFACE)
+        if not channel:
+            raise NotHere(f"#{team.name} has no Slack channel")
+        return self._channel(channel)
+
     async def _read(self, message: Outgoing) -> tuple[Item | None, list[CardPost]]:
         """The item as it is now and where its card was posted, in one short unit of work."""
-        if message.item is None or message.delivery not in ABOUT_A_CARD:
+        if message.item is None or message.audience not in ABOUT_A_CARD:
             return None, []
         async with self.uow() as uow:
             posts = await uow.posts.of_item(message.workspace, message.item, SURFACE)
-            if message.delivery is Delivery.THREAD:
+            if message.audience is Audience.THREAD:
                 return None, posts
             return await uow.items.get(message.workspace, message.item), posts
 
@@ -240,7 +290,7 @@ class SlackTransport(Transport):
             return Card.from_dict(message.card)
         team = self.directory.team(item.team)
         zone = ZoneInfo(team.time_zone) if team else ZoneInfo("UTC")
-        return card_for(item, list(state_allows(item)), zone)
+        return card_for(item, list(state_allows(item)), zone, zone)
 
     async def _record(self, message: Outgoing, item: int, channel: str, ts: str) -> None:
         async with self.uow() as uow:
@@ -261,7 +311,7 @@ def _metadata(message: Outgoing) -> dict[str, Any]:
 
 def _concerned(message: Outgoing, item: Item | None) -> set[str]:
     """Whose Home tab a message may change: the DM's recipient, the item's people."""
-    people = {message.to} if message.delivery is Delivery.DM else set()
+    people = {message.to} if message.audience is Audience.PERSON else set()
     if item is not None:
         people |= {item.requester, *item.approvers, *pending_approvers(item)}
         if item.owner:

@@ -19,6 +19,7 @@ from adapters.slack.blocks import (
 from adapters.slack.payloads import NEW_PREFIX, CallbackId, CreateMeta, ReasonMeta
 from bot.cards import ACTION_LABELS
 from bot.items import Kind, Priority
+from bot.rich import Rich
 from bot.rules import Verb
 
 View = dict[str, Any]
@@ -134,7 +135,7 @@ def reason_modal(meta: ReasonMeta) -> View:
                   meta=meta.model_dump_json())
 
 
-def notice_modal(text: str, renderer: Renderer) -> View:
+def notice_modal(text: Rich | str, renderer: Renderer) -> View:
     """A modal that only tells something (a refused click from the Home tab)."""
     return _modal(CallbackId.NOTICE, "Baton", renderer.sections(text)[:MAX_VIEW_BLOCKS],
                   close="OK")
@@ -155,7 +156,7 @@ def _modal(callback: CallbackId, title: str, blocks: list[Block], *, submit: str
     return view
 
 
-def home_view(renderer: Renderer, mine: str, board_title: str, board: str,
+def home_view(renderer: Renderer, mine: Rich, board_title: str, board: Rich,
               updated: str) -> View:
     """The App Home tab: buttons to raise items, my items and decisions, my team's board."""
     new = [button(f"New {k.value}", f"{NEW_PREFIX}{k.value}", k.value,

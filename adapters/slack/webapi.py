@@ -20,7 +20,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.ports import DeliveryFailed
+from bot.delivery import DeliveryFailed
 
 SLACK_API = "https://slack.com/api/"
 #: Longest Retry-After the client waits out itself; a longer one goes back to the outbox,

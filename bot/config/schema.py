@@ -164,12 +164,10 @@ class TeamConfig(_Model):
                 "hours", "expected 24x7 or a mapping with days, start and end")
         return value
 
-    def channel(self, surface: str, team: str) -> str:
-        """The team's channel on this surface; on the console, #team unless one is set."""
-        found: str | None = getattr(self.channels, surface, None)
-        if found:
-            return found
-        return f"#{team}" if surface == "console" else ""
+    def channel_map(self) -> dict[str, str]:
+        """The team's channel on each surface that names one."""
+        return {surface: value for surface, value in self.channels.model_dump().items()
+                if value}
 
 
 class Target(_Model):
@@ -301,11 +299,11 @@ class Config(_Model):
         """The first team in the file (the built-in `general` when there is none)."""
         return next(iter(self.teams))
 
-    def team_list(self, surface: str = "console") -> list[Team]:
-        """The teams in file order, as the core knows them; `surface` picks the channel."""
+    def team_list(self) -> list[Team]:
+        """The teams in file order, as the core knows them."""
         zone = self.defaults.time_zone
         return [Team(name, team.lead, team.members, team.time_zone or zone,
-                     team.channel(surface, name), team.open)
+                     team.channel_map(), team.open)
                 for name, team in self.teams.items()]
 
     def team_key(self, team: str) -> str:

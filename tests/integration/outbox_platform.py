@@ -12,14 +12,14 @@ import argparse
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
 
 from adapters.http.server import serve
+from bot.delivery import UNPACED, DeliveryFailed, Pacing, Transport
 from bot.messages import Outgoing
-from bot.ports import DeliveryFailed, Transport
 
 
 @dataclass
@@ -84,8 +84,9 @@ class HttpTransport(Transport):
 
     surface = "mock"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pacing: Pacing = UNPACED) -> None:
         self.url = url
+        self.pacing = pacing
         self._session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -98,7 +99,7 @@ class HttpTransport(Transport):
             await self._session.close()
 
     async def deliver(self, message: Outgoing) -> None:
-        body = {"key": message.key, "to": message.to, "text": message.text}
+        body = {"key": message.key, "to": message.to, "text": str(message.text)}
         try:
             async with self.session().post(f"{self.url}/post", json=body) as response:
                 if response.status == 429:
@@ -120,8 +121,8 @@ class HttpTransport(Transport):
 async def _deliver_forever(database_url: str, platform: str, replica: str) -> None:
     """The deliverer: Baton's outbox worker over the real store, posting to the platform."""
     from bot.ports import Clock
-    from jobs.outbox import OutboxWorker, Routes, WorkerSettings
-    from jobs.pacing import Pacing
+    from jobs.outbox import OutboxWorker, WorkerSettings
+    from store.queue import SqlOutboxQueue
     from store.uow import Database
 
     class Now(Clock):
@@ -129,11 +130,10 @@ async def _deliver_forever(database_url: str, platform: str, replica: str) -> No
             return datetime.now(UTC)
 
     transport = HttpTransport(platform)
-    async with Database(database_url) as database:
+    async with Database(database_url, surfaces=("mock",)) as database:
         worker = OutboxWorker(
-            database.unit_of_work, Routes(transport), Now(),
-            WorkerSettings(worker_id=replica, batch=10, concurrency=4),
-            pacing={"mock": Pacing(timedelta())})
+            SqlOutboxQueue(database), [transport], Now(),
+            WorkerSettings(worker_id=replica, batch=10, concurrency=4))
         await worker.run(asyncio.Event(), poll=0.05)
 
 

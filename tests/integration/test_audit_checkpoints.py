@@ -85,7 +85,7 @@ async def test_the_timers_checkpoint_daily_and_after_each_digest(tmp_path: Path)
                         config=EXAMPLE, data_dir=data, redis_url=None)
     app = await build(settings)
     try:
-        assert not await load_demo(app.baton, app.database.unit_of_work, app.workspace,
+        assert not await load_demo(app.baton, app.database, app.workspace,
                                    app.clock.now())
         timers = wire_jobs.jobs(app)
         key = data / "audit" / "signing.key"

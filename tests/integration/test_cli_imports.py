@@ -15,7 +15,7 @@ import pytest
 
 from baton.cli import OUTBOX_STATES
 from baton.settings import Settings
-from store.outbox import PARKED, PENDING, SENT
+from store.outbox import PARKED, PENDING, SENT, SKIPPED
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = frozenset({"slack_bolt", "slack_sdk", "matplotlib", "alembic", "botbuilder", "aiohttp"})
@@ -87,7 +87,7 @@ def test_the_console_imports_no_platform_chart_or_http_code(
 
 
 def test_the_names_the_parser_gives_match_the_store() -> None:
-    assert set(OUTBOX_STATES) == {PENDING, SENT, PARKED}
+    assert set(OUTBOX_STATES) == {PENDING, SENT, PARKED, SKIPPED}
 
 
 def test_the_settings_defaults_pass_their_own_checks() -> None:

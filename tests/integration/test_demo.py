@@ -22,7 +22,7 @@ async def test_the_demo_holds_eight_weeks_each_with_work_in_it(tmp_path: Path) -
                         database_url=f"sqlite+aiosqlite:///{tmp_path / 'baton.db'}")
     app = await build(settings)
     try:
-        assert await load_demo(app.baton, app.database.unit_of_work, app.workspace, NOW) == []
+        assert await load_demo(app.baton, app.database, app.workspace, NOW) == []
 
         async def weekly(team: str) -> WeeklyFigures:
             return await app.database.read(
@@ -40,7 +40,7 @@ async def test_the_demo_holds_eight_weeks_each_with_work_in_it(tmp_path: Path) -
             assert figures.last.ack.count and figures.last.resolve.count, team
 
         # Again, as `baton demo --force` does: the second copy acts on its own items.
-        assert await load_demo(app.baton, app.database.unit_of_work, app.workspace,
+        assert await load_demo(app.baton, app.database, app.workspace,
                                NOW) == []
     finally:
         await app.close()

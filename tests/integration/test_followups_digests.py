@@ -8,17 +8,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from bot.delivery import Transport
 from bot.figures import Spread, WeeklyFigures
 from bot.items import Item, Kind, State
 from bot.locks import MemoryLocks
-from bot.messages import Delivery, Outgoing
+from bot.messages import Audience, Outgoing
 from bot.people import DigestTimes
-from bot.ports import Claim, Transport
+from bot.ports import Claim
 from bot.service import Baton
 from jobs.charts import render_weekly_chart
-from jobs.outbox import OutboxWorker, Routes
+from jobs.outbox import OutboxWorker
 from jobs.scheduler import Jobs, digest_jobs
 from store.outbox import SqlOutbox
+from store.queue import SqlOutboxQueue
 from store.uow import Database
 from tests.fakes import FakeClock, FakeDirectory, FakeStatistics, World
 from tests.integration.conftest import MakeItem
@@ -183,14 +185,16 @@ async def test_three_replicas_post_a_scheduled_digest_once_with_its_chart(
         for database in databases:
             await database.dispose()
     assert [bool(t) for t in texts] == [True, False, False]
-    assert texts[0].startswith("#release weekly digest, Mon 16 Nov to Mon 23 Nov 09:00")
-    assert "Time to acknowledge: median 5h 30m (▲3h 30m), p90 3d 16h (▲3d 14h)" in texts[0]
+    assert str(texts[0]) == "Posted the weekly digest to #release's channel."
 
     transport = Collect()
-    worker = OutboxWorker(db.unit_of_work, Routes(transport), clock, data_dir=tmp_path,
+    worker = OutboxWorker(SqlOutboxQueue(db), [transport], clock, data_dir=tmp_path,
                           render=render_weekly_chart)
     await worker.drain()
-    [posted] = [m for m in transport.messages if m.delivery is Delivery.CHANNEL]
+    [posted] = [m for m in transport.messages if m.audience is Audience.TEAM]
+    assert str(posted.text).startswith("#release weekly digest, Mon 16 Nov to Mon 23 Nov 09:00")
+    assert "Time to acknowledge: median 5h 30m (▲3h 30m), p90 3d 16h (▲3d 14h)" in \
+        str(posted.text)
     assert posted.attachment is not None and posted.attachment.endswith(".png")
     assert png_header(Path(posted.attachment)) == b"\x89PNG\r\n\x1a\n"
     assert Path(posted.attachment).parent == tmp_path / "charts"

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.context import Request
-from bot.messages import Delivery
+from bot.messages import Audience
 from bot.people import ChainStep, SlaTargets, TeamClock
 from bot.ports import Claim
 from bot.service import Baton
@@ -43,7 +43,7 @@ async def test_reminder_breach_and_chain_each_once_across_a_restart(db: Database
         again = Baton(restarted.unit_of_work, clock, directory())
         assert await again.tick("w", clock.now()) == []
         clock.current = T0 + 8 * H
-        assert [line.split(":")[0] for line in await again.tick("w", clock.now())] == [
+        assert [str(line).split(":")[0] for line in await again.tick("w", clock.now())] == [
             "Baton escalated #1"]
         assert await baton.tick("w", clock.now()) == []
     finally:
@@ -56,10 +56,10 @@ async def test_reminder_breach_and_chain_each_once_across_a_restart(db: Database
     assert events == ["created", "remind", "breach", "escalate", "escalate", "escalate"]
     assert item is not None and (item.ack_stage, item.escalation_level) == (5, 3)
     assert item.next_followup_at == T0 + 3 * 24 * H - 18 * H  # the resolve reminder
-    dms = sorted((r.to, r.text.split(":")[0]) for r in outbox if r.delivery == Delivery.DM)
-    assert dms == [("bob", "<@alice> handed you #1"), ("bob", "⏳ Reminder"),
+    dms = sorted((r.to, str(r.text).split(":")[0]) for r in outbox if r.delivery == Audience.PERSON)
+    assert dms == [("bob", "@alice handed you #1"), ("bob", "⏳ Reminder"),
                    ("bob", "🚨 Escalation 1/3"), ("lena", "🚨 Escalation 2/3")]
-    assert [r.to for r in outbox if r.delivery == Delivery.CHANNEL] == ["release"]
+    assert [r.to for r in outbox if r.delivery == Audience.TEAM] == ["release"]
 
 
 async def test_the_sweep_reads_only_what_is_due(db: Database, make_item: MakeItem) -> None:

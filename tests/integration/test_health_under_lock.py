@@ -42,7 +42,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[App, str, Path]]:
                         config=ROOT / "baton.example.yaml", data_dir=tmp_path / "var")
     app = await build(settings)
     web_app = health_app(app.ready)
-    jobs = wire_jobs.start(app, None, web_app[METRICS])  # /metrics reads the outbox's depth
+    jobs = wire_jobs.start(app, [], web_app[METRICS])  # /metrics reads the outbox's depth
     runner = await serve(web_app, "127.0.0.1", 0)
     try:
         yield app, f"http://127.0.0.1:{runner.addresses[0][1]}", file
@@ -78,7 +78,8 @@ async def test_health_answers_at_once_while_another_process_holds_the_write_lock
                 for path in ("/healthz", "/readyz", "/metrics"):
                     answers.append((path, *await timed_get(http, url + path)))
                 await asyncio.sleep(0.2)
-        assert not command.done(), "the command should be waiting for the write lock"
+        assert not command.done(), ("the command should be waiting for the write lock",
+                                    command.result() if command.done() else None)
         assert await holder.stdout.readline() == b"releasing\n"
         reply = await asyncio.wait_for(command, timeout=10)
         waited = time.perf_counter() - locked_at
@@ -96,5 +97,5 @@ async def test_health_answers_at_once_while_another_process_holds_the_write_lock
         if path == "/metrics":
             assert 'baton_outbox_depth{state="pending"}' in body
     assert reply.ok, reply.text  # waited for the lock (within the busy timeout), then acted
-    assert reply.text.startswith("Created #2")
+    assert str(reply.text).startswith("Created #2")
     assert waited >= HELD - 0.5

@@ -8,7 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.messages import Delivery, Outgoing
+from bot import rich
+from bot.messages import Audience, Outgoing
 from store.migrate import upgrade
 from store.outbox import PENDING, SENT, OutboxEntry, SqlOutbox
 from store.uow import Database
@@ -35,7 +36,8 @@ async def test_sigkill_mid_delivery_loses_nothing_and_doubles_nothing(empty_url:
     async with Database(empty_url) as database:
         async with database.unit_of_work() as uow:
             for key, to in MESSAGES:
-                await uow.outbox.put(Outgoing("w", Delivery.CHANNEL, to, f"text {key}", key))
+                await uow.outbox.put(Outgoing("w", Audience.TEAM, to, rich.text(f"text {key}"),
+                                              key))
             await uow.commit()
         first = await deliverer(empty_url, platform.url)
         try:

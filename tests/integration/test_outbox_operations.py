@@ -12,7 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.messages import Delivery, Outgoing
+from bot import rich
+from bot.messages import Audience, Outgoing
 from store.migrate import upgrade
 from store.uow import Database
 
@@ -26,12 +27,13 @@ async def seeded(tmp_path: Path) -> str:
     await upgrade(url)
     async with Database(url) as db, db.unit_of_work() as uow:
         for key in ("sent-one", "parked-one", "waiting-one"):
-            await uow.outbox.put(Outgoing("w", Delivery.DM, "bob", f"text of {key}", key))
+            await uow.outbox.put(Outgoing("w", Audience.PERSON, "bob",
+                                          rich.text(f"text of {key}"), key))
         leased = await uow.outbox.lease(10, T0, "r1", timedelta(minutes=5))
         ids = {q.message.key: q.id for q in leased}
         await uow.outbox.sent(ids["sent-one"], T0)
         await uow.outbox.failed(ids["parked-one"], "channel_not_found", None)
-        await uow.outbox.postpone(ids["waiting-one"], T0 + timedelta(days=3650))
+        await uow.outbox.postpone([ids["waiting-one"]], T0 + timedelta(days=3650))
         await uow.commit()
     return url
 

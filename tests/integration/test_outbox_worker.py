@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.messages import Delivery, Outgoing
-from jobs.outbox import Backoff, OutboxWorker, Routes, WorkerSettings
-from jobs.pacing import Pacer, Pacing
+from bot import rich
+from bot.delivery import Pacing
+from bot.messages import Audience, Outgoing
+from jobs.outbox import Backoff, OutboxWorker, WorkerSettings
+from jobs.pacing import Pacer
 from store.outbox import PARKED, PENDING, SENT, SqlOutbox
+from store.queue import SqlOutboxQueue
 from store.uow import Database
 from tests.fakes import FakeClock
 from tests.integration.outbox_platform import Answer, HttpTransport, MockPlatform
@@ -29,9 +32,20 @@ async def platform() -> AsyncIterator[MockPlatform]:
     await mock.stop()
 
 
+class ChannelTransport(HttpTransport):
+    """The platform with a channel rule like Slack's: a new card counts in its channel's pace
+    too, with that channel's other messages (the team's)."""
+
+    def places(self, message: Outgoing) -> tuple[str, ...]:
+        conversation = self.conversation(message)
+        if message.audience is Audience.CARD:
+            return (conversation, f"{message.workspace}/team/{message.to}")
+        return (conversation,)
+
+
 @pytest.fixture
 async def transport(platform: MockPlatform) -> AsyncIterator[HttpTransport]:
-    http = HttpTransport(platform.url)
+    http = ChannelTransport(platform.url)
     yield http
     await http.close()
 
@@ -53,16 +67,18 @@ NO_PACING = Pacing(timedelta())
 
 def worker(db: Database, transport: HttpTransport, clock: FakeClock, *,
            pacing: Pacing = NO_PACING, **settings: object) -> OutboxWorker:
-    return OutboxWorker(db.unit_of_work, Routes(transport), clock,
+    transport.pacing = pacing
+    return OutboxWorker(SqlOutboxQueue(db), [transport], clock,
                         WorkerSettings(**settings),  # type: ignore[arg-type]
-                        pacing={"mock": pacing}, sleep=Sleeper(clock))
+                        sleep=Sleeper(clock))
 
 
 async def put(db: Database, *messages: tuple[str, str]) -> None:
     """Queue (key, conversation) messages, as a command's transaction would."""
     async with db.unit_of_work() as uow:
         for key, to in messages:
-            await uow.outbox.put(Outgoing("w", Delivery.CHANNEL, to, f"text of {key}", key))
+            await uow.outbox.put(Outgoing("w", Audience.TEAM, to, rich.text(f"text of {key}"),
+                                          key))
         await uow.commit()
 
 
@@ -221,11 +237,12 @@ def test_what_is_put_off_comes_back_in_turn() -> None:
     assert pacer.line_up("c", T0 + 50 * S) == T0 + 50 * S  # a later start is kept
 
 
-async def put_item_messages(db: Database, *messages: tuple[str, Delivery, int, str]) -> None:
+async def put_item_messages(db: Database, *messages: tuple[str, Audience, int, str]) -> None:
     """Queue (key, delivery, item, to) messages about items."""
     async with db.unit_of_work() as uow:
         for key, delivery, item, to in messages:
-            await uow.outbox.put(Outgoing("w", delivery, to, f"text of {key}", key, item))
+            await uow.outbox.put(Outgoing("w", delivery, to, rich.text(f"text of {key}"), key,
+                                          item))
         await uow.commit()
 
 
@@ -233,8 +250,8 @@ async def test_new_cards_of_different_items_share_their_channels_pace(
         db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
     clock = FakeClock(T0)
     deliverer = worker(db, transport, clock, pacing=Pacing(S), concurrency=1)
-    await put_item_messages(db, *[(f"card{n}", Delivery.CARD, n, "#ops") for n in (1, 2, 3)],
-                            ("elsewhere", Delivery.CARD, 4, "#eval"))
+    await put_item_messages(db, *[(f"card{n}", Audience.CARD, n, "#ops") for n in (1, 2, 3)],
+                            ("elsewhere", Audience.CARD, 4, "#eval"))
     await put(db, ("digest", "#ops"))  # the team's digest posts in the same channel
 
     assert await deliverer.run_once() == 5
@@ -249,7 +266,7 @@ async def test_cards_for_a_busy_channel_come_back_one_slot_apart(
         db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
     clock = FakeClock(T0)
     deliverer = worker(db, transport, clock, pacing=Pacing(20 * S), horizon=15 * S)
-    await put_item_messages(db, *[(f"card{n}", Delivery.CARD, n, "#ops") for n in (1, 2, 3)])
+    await put_item_messages(db, *[(f"card{n}", Audience.CARD, n, "#ops") for n in (1, 2, 3)])
     await deliverer.run_once()
     assert platform.accepted_keys() == ["card1"]
     async with db.unit_of_work() as uow:
@@ -266,13 +283,13 @@ async def test_an_items_thread_line_never_overtakes_its_card_held_by_a_busy_chan
         db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
     clock = FakeClock(T0)
     deliverer = worker(db, transport, clock, pacing=Pacing(20 * S), horizon=15 * S)
-    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
-                            ("card2", Delivery.CARD, 2, "#ops"))
+    await put_item_messages(db, ("card1", Audience.CARD, 1, "#ops"),
+                            ("card2", Audience.CARD, 2, "#ops"))
     await deliverer.run_once()
     assert platform.accepted_keys() == ["card1"]  # card2's slot in #ops is 20 s off
 
-    await put_item_messages(db, ("thread2", Delivery.THREAD, 2, "2"),
-                            ("update2", Delivery.CARD_UPDATE, 2, "2"))
+    await put_item_messages(db, ("thread2", Audience.THREAD, 2, "2"),
+                            ("update2", Audience.CARD_UPDATE, 2, "2"))
     await deliverer.run_once()
     assert platform.accepted_keys() == ["card1"]  # its own conversation is idle, yet it waits
 
@@ -287,9 +304,9 @@ async def test_a_card_refused_for_rate_holds_its_channel(
     clock = FakeClock(T0)
     deliverer = worker(db, transport, clock, pacing=Pacing(S), concurrency=1)
     platform.script["card1"] = deque([Answer(429, retry_after=30)])
-    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
-                            ("card2", Delivery.CARD, 2, "#ops"),
-                            ("dm", Delivery.DM, 2, "bob"))
+    await put_item_messages(db, ("card1", Audience.CARD, 1, "#ops"),
+                            ("card2", Audience.CARD, 2, "#ops"),
+                            ("dm", Audience.PERSON, 2, "bob"))
     await deliverer.run_once()
     assert platform.accepted_keys() == ["dm"]  # card2 waits out #ops's Retry-After
     clock.advance(30 * S)
@@ -301,8 +318,8 @@ async def test_a_card_refused_for_rate_holds_its_channel(
 async def _card2_in_line(db: Database, platform: MockPlatform, deliverer: OutboxWorker) -> None:
     """card1's 429 (Retry-After 30) holds #ops, so card2 waits in line for T0+30."""
     platform.script["card1"] = deque([Answer(429, retry_after=30)])
-    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
-                            ("card2", Delivery.CARD, 2, "#ops"))
+    await put_item_messages(db, ("card1", Audience.CARD, 1, "#ops"),
+                            ("card2", Audience.CARD, 2, "#ops"))
     await deliverer.run_once()
     assert platform.accepted_keys() == []
 
@@ -331,9 +348,9 @@ async def test_a_thread_line_is_not_claimed_while_its_card_is_unposted(
         clock.advance(30 * S)
         await deliverer.run_once()  # card2's turn: 500, to be retried
         clock.advance(S)
-    await put_item_messages(db, ("thread2", Delivery.THREAD, 2, "2"),
-                            ("update2", Delivery.CARD_UPDATE, 2, "2"),
-                            ("dm2", Delivery.DM, 2, "bob"))
+    await put_item_messages(db, ("thread2", Audience.THREAD, 2, "2"),
+                            ("update2", Audience.CARD_UPDATE, 2, "2"),
+                            ("dm2", Audience.PERSON, 2, "bob"))
     await deliverer.run_once()
     assert "thread2" not in platform.accepted_keys()
     assert "dm2" in platform.accepted_keys()  # only the card's own followers wait
@@ -349,8 +366,8 @@ async def test_a_parked_card_no_longer_holds_its_thread(
     clock = FakeClock(T0)
     deliverer = worker(db, transport, clock)
     platform.script["card1"] = deque([Answer(404)])  # the channel is gone: parked
-    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#gone"),
-                            ("thread1", Delivery.THREAD, 1, "1"))
+    await put_item_messages(db, ("card1", Audience.CARD, 1, "#gone"),
+                            ("thread1", Audience.THREAD, 1, "1"))
     await deliverer.run_once()
     await deliverer.run_once()
     assert await rows(db) == {"card1": (PARKED, 1), "thread1": (SENT, 1)}
@@ -358,15 +375,16 @@ async def test_a_parked_card_no_longer_holds_its_thread(
 
 async def test_ready_counts_what_a_claim_would_take(
         db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
-    await put_item_messages(db, ("card1", Delivery.CARD, 1, "#ops"),
-                            ("thread1", Delivery.THREAD, 1, "1"),
-                            ("update1", Delivery.CARD_UPDATE, 1, "1"))
+    await put_item_messages(db, ("card1", Audience.CARD, 1, "#ops"),
+                            ("thread1", Audience.THREAD, 1, "1"),
+                            ("update1", Audience.CARD_UPDATE, 1, "1"))
     async with db.unit_of_work() as uow:
-        card = next(q for q in await uow.outbox.claim(10, T0) if q.message.key == "card1")
-        await uow.outbox.postpone(card.id, T0 + 300 * S)  # the card waits its turn
+        card = next(q for q in await uow.outbox.lease(10, T0, None, timedelta(minutes=5))
+                    if q.message.key == "card1")
+        await uow.outbox.postpone([card.id], T0 + 300 * S)  # the card waits its turn
         await uow.commit()
     async with db.unit_of_work() as uow:
-        claimed = await uow.outbox.claim(10, T0 + 10 * S)
+        claimed = await uow.outbox.lease(10, T0 + 10 * S, None, timedelta(minutes=5))
         stats = await uow.outbox.stats(T0 + 10 * S)
     assert claimed == []
     assert (stats.pending, stats.ready) == (3, 0)

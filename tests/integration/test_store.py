@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.exc import StatementError
 
+from bot import rich
 from bot.events import GENESIS, EventDraft, verify
 from bot.items import (
     Absence,
@@ -24,7 +25,7 @@ from bot.items import (
     State,
     Verdict,
 )
-from bot.messages import Delivery, Outgoing
+from bot.messages import Audience, Outgoing
 from bot.ports import ConcurrentChange, ItemQuery
 from store.outbox import LEASE
 from store.uow import Database
@@ -272,7 +273,7 @@ async def test_a_deleted_last_event_is_reported(trail: Database) -> None:
 
 
 def message(key: str = "k1", workspace: str = "T1", text: str = "hello") -> Outgoing:
-    return Outgoing(workspace, Delivery.DM, "bob", text, key, 1,
+    return Outgoing(workspace, Audience.PERSON, "bob", rich.text(text), key, 1,
                     {"title": "#1", "fields": [["owner", "bob"]]})
 
 

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from bot import rich
 from bot.context import Request
 from bot.events import GENESIS, EventDraft, verify
 from bot.items import Item, Kind
-from bot.messages import Delivery, Outgoing
+from bot.messages import Audience, Outgoing
 from bot.people import SlaTargets, TeamClock
 from bot.ports import Claim, ConcurrentChange, ItemQuery
 from bot.service import Baton
@@ -49,7 +50,8 @@ async def test_what_is_held_back_is_read_back_within_the_transaction(db: Databas
                                  owner="bob"))
         created = await uow.events.append(EventDraft("T1", number, "alice", "created", T0,
                                                      "console"))
-        await uow.outbox.put(Outgoing("T1", Delivery.DM, "bob", "yours", "k1", number))
+        await uow.outbox.put(Outgoing("T1", Audience.PERSON, "bob", rich.text("yours"), "k1",
+                                      number))
         assert [e.seq for e in await uow.events.for_item("T1", number)] == [created.seq]
         assert await uow.events.head("T1") == (created.seq, created.hash)
         assert [q.message.key for q in await uow.outbox.claim(10, T0)] == ["k1"]
@@ -64,24 +66,25 @@ async def test_a_rollback_drops_what_was_held_back(db: Database) -> None:
     async with db.unit_of_work() as uow:
         await uow.items.allocate_number("T1")
         await uow.events.append(EventDraft("T1", None, "alice", "away", T0, "console"))
-        await uow.outbox.put(Outgoing("T1", Delivery.DM, "bob", "lost", "k1"))
+        await uow.outbox.put(Outgoing("T1", Audience.PERSON, "bob", rich.text("lost"), "k1"))
         await uow.rollback()
-        await uow.outbox.put(Outgoing("T1", Delivery.DM, "bob", "kept", "k2"))
+        await uow.outbox.put(Outgoing("T1", Audience.PERSON, "bob", rich.text("kept"), "k2"))
         await uow.commit()
     async with db.unit_of_work() as uow:
         assert await uow.events.head("T1") == (0, GENESIS)
-        assert [q.message.text for q in await uow.outbox.claim(10, T0)] == ["kept"]
+        assert [str(q.message.text) for q in await uow.outbox.claim(10, T0)] == ["kept"]
         assert await uow.items.allocate_number("T1") == 1
 
 
 async def test_messages_keep_their_order_and_a_repeated_key_is_kept_once(db: Database) -> None:
     async with db.unit_of_work() as uow:
         for n, key in enumerate(["c", "a", "b", "a"]):
-            await uow.outbox.put(Outgoing("T1", Delivery.THREAD, "C1", f"text {n}", key, None))
+            await uow.outbox.put(Outgoing("T1", Audience.THREAD, "C1", rich.text(f"text {n}"),
+                                          key, None))
         await uow.commit()
     async with db.unit_of_work() as uow:
         claimed = await uow.outbox.claim(10, T0)
-    assert [(q.message.key, q.message.text) for q in claimed] == [
+    assert [(q.message.key, str(q.message.text)) for q in claimed] == [
         ("c", "text 0"), ("a", "text 1"), ("b", "text 2")]
 
 

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from bot import rich
 from bot.items import Item, Kind, State
-from bot.messages import Delivery, Outgoing
+from bot.messages import Audience, Outgoing
 from bot.ports import ItemQuery
 from store.uow import Database
 from tests.integration.conftest import T0
@@ -97,8 +98,9 @@ async def test_a_claim_finds_unposted_cards_by_their_partial_index(sqlite_db: Da
     db = sqlite_db
     async with db.unit_of_work() as uow:
         for n in range(1, 301):
-            for delivery in (Delivery.CARD, Delivery.THREAD, Delivery.DM):
-                await uow.outbox.put(Outgoing("T1", delivery, "C1", "x", f"{n}:{delivery}", n))
+            for delivery in (Audience.CARD, Audience.THREAD, Audience.PERSON):
+                await uow.outbox.put(Outgoing("T1", delivery, "C1", rich.text("x"),
+                                              f"{n}:{delivery}", n))
         await uow.commit()
     async with db.engine.begin() as conn:
         await conn.exec_driver_sql("ANALYZE")
@@ -114,7 +116,7 @@ async def test_a_claim_finds_unposted_cards_by_their_partial_index(sqlite_db: Da
             claimed = await uow.outbox.claim(50, T0 + timedelta(days=1))
     finally:
         event.remove(db.unit_engine, "before_cursor_execute", capture)
-    assert {q.message.delivery for q in claimed} == {Delivery.CARD, Delivery.DM}
+    assert {q.message.audience for q in claimed} == {Audience.CARD, Audience.PERSON}
     statement, parameters = sent[0]
     async with db.engine.connect() as conn:
         plan = [row[-1] for row in await conn.exec_driver_sql(

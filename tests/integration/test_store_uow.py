@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
+from bot import rich
 from bot.events import GENESIS, EventDraft, verify
 from bot.items import Item, Kind
-from bot.messages import Delivery, Outgoing
+from bot.messages import Audience, Outgoing
 from bot.ports import UnitOfWork
 from store.uow import Database, SqlUnitOfWork
 from tests.integration.conftest import T0
@@ -30,7 +31,7 @@ async def create_item(db: Database, workspace: str = "T1") -> int:
                                  "ops", T0, T0, owner="bob"))
         event = await uow.events.append(EventDraft(workspace, number, "alice", "created", T0,
                                                    "console", {}, {"number": number}))
-        await uow.outbox.put(Outgoing(workspace, Delivery.DM, "bob", "yours",
+        await uow.outbox.put(Outgoing(workspace, Audience.PERSON, "bob", rich.text("yours"),
                                       f"{workspace}:{event.seq}:dm:bob", number))
         await uow.commit()
     return number
@@ -42,7 +43,7 @@ async def test_a_unit_of_work_that_fails_before_commit_writes_nothing(db: Databa
             number = await uow.items.allocate_number("T1")
             await uow.items.add(Item("T1", number, Kind.HANDOFF, "lost", "alice", "ops", T0, T0))
             await uow.events.append(EventDraft("T1", number, "alice", "created", T0, "console"))
-            await uow.outbox.put(Outgoing("T1", Delivery.DM, "bob", "lost", "k"))
+            await uow.outbox.put(Outgoing("T1", Audience.PERSON, "bob", rich.text("lost"), "k"))
             raise RuntimeError("handler failed")
 
     async with db.unit_of_work() as uow:
@@ -218,7 +219,8 @@ async def test_reads_do_not_wait_for_the_writer(sqlite_db: Database) -> None:
     await create_item(sqlite_db)
     async with sqlite_db.unit_of_work() as writing:
         await writing.items.allocate_number("T1")  # the write lock is held from here
-        await writing.outbox.put(Outgoing("T1", Delivery.DM, "bob", "not yet", "k2"))
+        await writing.outbox.put(Outgoing("T1", Audience.PERSON, "bob", rich.text("not yet"),
+                                          "k2"))
         stats = await sqlite_db.read(lambda uow: uow.outbox.stats(T0))
         assert await sqlite_db.ping()
         await writing.commit()

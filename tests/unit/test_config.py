@@ -18,7 +18,7 @@ from bot.config import (
     load_config,
 )
 from bot.items import Kind, Priority
-from bot.people import SlaTargets
+from bot.people import Identity, SlaTargets
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "baton.example.yaml"
 
@@ -287,7 +287,7 @@ def test_config_built_in_code_is_checked_too() -> None:
 
 @pytest.fixture
 def directory() -> ConfigDirectory:
-    return ConfigDirectory(load_config(EXAMPLE), surface="slack")
+    return ConfigDirectory(load_config(EXAMPLE))
 
 
 def test_person_by_handle_any_case_and_mention(directory: ConfigDirectory) -> None:
@@ -328,19 +328,36 @@ def test_teams_and_default_team(directory: ConfigDirectory) -> None:
     assert directory.default_team() == "ml-platform"
     team = directory.team("#ML-Platform")
     assert team is not None
-    assert (team.lead, team.members, team.time_zone, team.channel, team.open) == (
-        "priya", ("bob", "heidi", "ivan"), "Europe/London", "#ml-platform", False)
+    assert (team.lead, team.members, team.time_zone, team.open) == (
+        "priya", ("bob", "heidi", "ivan"), "Europe/London", False)
     assert directory.team("marketing") is None
     assert [t.name for t in directory.teams_of("U01HEIDI08")] == ["ml-platform", "release"]
     assert directory.home_team("alice") == "release"  # she leads it
 
 
-def test_channel_per_surface() -> None:
-    config = load_config(EXAMPLE)
-    teams = ConfigDirectory(config, surface="teams").team("legal")
-    console = ConfigDirectory(config, surface="console").team("legal")
-    assert teams is not None and teams.channel == "19:legal@thread.tacv2"
-    assert console is not None and console.channel == "#legal"
+def test_a_teams_channel_on_each_surface() -> None:
+    legal = ConfigDirectory(load_config(EXAMPLE)).team("legal")
+    assert legal is not None and legal.channel("teams") == "19:legal@thread.tacv2"
+    assert legal.channel("slack") == legal.channels.get("slack", "")
+    assert legal.channel("console") == ""  # the console names teams itself
+
+
+def test_accounts_are_matched_by_id_then_email_and_added_only_when_open() -> None:
+    listed = ConfigDirectory(load_config(EXAMPLE))
+    heidi = listed.learn(Identity("slack", "U01HEIDI08", "H", "h@x.example", "Asia/Tokyo"))
+    assert heidi is not None and heidi.id == "heidi"
+    by_mail = listed.learn(Identity("teams", "aad-1", "Bob B", "BOB@example.com"))
+    bob = listed.person("bob")
+    assert by_mail is not None and bob is not None and by_mail.id == "bob"
+    assert listed.person("aad-1") == bob and listed.account("bob", "teams") == "aad-1"
+    assert listed.learn(Identity("slack", "U0STRANGER", "Zed", "zed@else.example")) is None
+    open_dir = ConfigDirectory(default_config())
+    zed = open_dir.learn(Identity("slack", "U0ZED", "Zed", "zed@else.example", "Asia/Tokyo"))
+    assert zed is not None and (zed.id, zed.name, zed.time_zone) == ("U0ZED", "Zed", "Asia/Tokyo")
+    same = open_dir.learn(Identity("teams", "aad-zed", "Zed Z", "ZED@else.example"))
+    assert same is not None and same.id == "U0ZED"  # one person on both surfaces, by e-mail
+    assert open_dir.account("U0ZED", "teams") == "aad-zed"
+    assert open_dir.account("U0ZED", "slack") == "U0ZED"
 
 
 def test_default_directory() -> None:

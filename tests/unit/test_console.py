@@ -6,20 +6,25 @@ import io
 from datetime import UTC, datetime
 
 from adapters.console.session import ConsoleClock, ConsoleSession
+from adapters.console.transport import ConsoleTransport
+from bot.runner import Runner
 from bot.service import Baton
-from tests.fakes import FakeDirectory, FakeUnits, World
+from jobs.outbox import OutboxWorker
+from tests.fakes import FakeDirectory, FakeQueue, FakeUnits, World
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 async def session_output(script: str, world: World) -> str:
     clock = ConsoleClock(lambda: T0)
-    baton = Baton(FakeUnits(world), clock, FakeDirectory())
+    directory = FakeDirectory()
+    baton = Baton(FakeUnits(world), clock, directory)
     out = io.StringIO()
+    worker = OutboxWorker(FakeQueue(world), [ConsoleTransport(out)], clock)
     session = ConsoleSession(
-        baton, FakeUnits(world), clock, workspace="w", user="alice",
+        Runner(baton), directory, clock, workspace="w", user="alice",
         stdin=io.StringIO(script), stdout=out,
-        due_work=lambda now: baton.tick("w", now))
+        due_work=lambda now: baton.tick("w", now), outbox=worker.drain)
     await session.run()
     return out.getvalue()
 

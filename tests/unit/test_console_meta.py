@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.console.session import ConsoleClock, ConsoleSession
+from bot.runner import Runner
 from bot.service import Baton
 from tests.fakes import FakeDirectory, FakeUnits, World
 
@@ -17,9 +18,10 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def session(script: str, clock: ConsoleClock, **options: Any) -> tuple[ConsoleSession,
                                                                           io.StringIO]:
     world = World()
-    baton = Baton(FakeUnits(world), clock, FakeDirectory())
+    directory = FakeDirectory()
+    baton = Baton(FakeUnits(world), clock, directory)
     out = io.StringIO()
-    return ConsoleSession(baton, FakeUnits(world), clock, workspace="w", user="alice",
+    return ConsoleSession(Runner(baton), directory, clock, workspace="w", user="alice",
                           stdin=io.StringIO(script), stdout=out,
                           due_work=lambda now: baton.tick("w", now),
                           **options), out

@@ -9,7 +9,7 @@ import pytest
 from bot.commands import Tick
 from bot.context import Request
 from bot.events import verify
-from bot.messages import Delivery
+from bot.messages import Audience
 from bot.service import Baton
 from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
 
@@ -33,12 +33,12 @@ def baton(world: World, clock: FakeClock) -> Baton:
 
 async def say(baton: Baton, who: str, text: str) -> str:
     reply = await baton.run(Request("w", who), text)
-    return reply.text
+    return str(reply.text)
 
 
 async def ok(baton: Baton, who: str, text: str) -> None:
     reply = await baton.run(Request("w", who), text)
-    assert reply.ok, reply.text
+    assert reply.ok, str(reply.text)
 
 
 async def chain_intact(world: World) -> None:
@@ -54,7 +54,9 @@ async def test_handoff_declined_rerouted_accepted_done(baton: Baton, world: Worl
     await ok(baton, "bob", "decline #1 no capacity this week")
     assert world.items[("w", 1)].owner == "alice"
     reply = await baton.run(Request("w", "bob"), "accept #1")
-    assert not reply.ok and "owner, its requester, the team lead" in reply.text
+    assert not reply.ok and str(reply.text) == (
+        "Can't accept #1: that is for its owner @alice (or whoever stands in for them). "
+        "You can only comment on it.")
     await ok(baton, "alice", "assign #1 @carol")
     await ok(baton, "carol", "accept #1")
     await ok(baton, "carol", "done #1 report attached")
@@ -62,8 +64,8 @@ async def test_handoff_declined_rerouted_accepted_done(baton: Baton, world: Worl
     assert (final.state.value, final.outcome and final.outcome.value) == ("done", "done")
     actions = [e.action for e in world.events if e.item == 1]
     assert actions == ["created", "decline", "assign", "accept", "done"]
-    dms = [(m.to, m.text) for m in world.outbox if m.delivery is Delivery.DM]
-    assert ("bob", "<@alice> handed you #1: Prepare eval report") in dms
+    dms = [(m.to, str(m.text)) for m in world.outbox if m.audience is Audience.PERSON]
+    assert ("bob", "@alice handed you #1: Prepare eval report") in dms
     assert any(to == "carol" for to, _ in dms)
     await chain_intact(world)
 
@@ -73,7 +75,7 @@ async def test_refused_action_lists_allowed_and_writes_nothing(baton: Baton, wor
     before = (len(world.events), len(world.outbox))
     reply = await baton.run(Request("w", "bob"), "done #1")
     assert not reply.ok
-    assert "it is open" in reply.text and "accept" in reply.text
+    assert "it is open" in str(reply.text) and "accept" in str(reply.text)
     assert (len(world.events), len(world.outbox)) == before
 
 
@@ -127,7 +129,7 @@ async def test_policies(baton: Baton, world: World, policy: str,
 async def test_sequence_only_current_approver(baton: Baton) -> None:
     await ok(baton, "alice", "approval Ship --approvers @bob @carol --policy sequence")
     text = await say(baton, "carol", "approve #1")
-    assert "@bob>'s turn first" in text
+    assert "under `sequence` it is @bob's turn first" in text
 
 
 async def test_no_self_approval_and_reason_required(baton: Baton) -> None:
@@ -152,16 +154,18 @@ async def test_away_delegates_new_handoffs_and_decisions(baton: Baton, world: Wo
     refused = await baton.handle(Request("w", "root"), Tick(clock.now()))
     assert not refused.ok and ("w", "bob") in world.absences
     lines = await baton.tick("w", clock.now())
-    assert lines[0] == "<@bob> is back (away period ended)."
+    assert str(lines[0]) == "@bob is back (away period ended)."
     # Meanwhile the handoff's 4h acknowledgement target passed (the reminder, late, is skipped).
-    assert lines[1:] == ["Baton flagged #2: acknowledgement target missed (due Mon 23 Nov 13:00)."]
+    assert [str(line) for line in lines[1:]] == [
+        "Baton flagged #2: acknowledgement target missed (due Mon 23 Nov 2026 13:00 UTC)."]
     assert ("w", "bob") not in world.absences
 
 
 async def test_leads_and_admins_act_on_their_team(baton: Baton, world: World) -> None:
     await ok(baton, "carol", "exception Flaky eval --team eval")
     text = await say(baton, "lena", "assign #1 @dave")
-    assert "team lead or an admin" in text
+    assert text == ("Can't reassign #1: that is for its requester @carol, the #eval lead or an "
+                    "admin. You can only comment on it.")
     await ok(baton, "ed", "assign #1 @dave")
     await ok(baton, "root", "cancel #1 duplicate")
     assert world.items[("w", 1)].state.value == "cancelled"
@@ -171,7 +175,7 @@ async def test_show_has_trail_and_mine_sections(baton: Baton) -> None:
     await ok(baton, "alice", "handoff @bob Prepare eval report")
     await ok(baton, "alice", "approval Ship --approvers @bob")
     show = await baton.run(Request("w", "bob"), "show #1")
-    assert "Trail" in show.text and "@alice> raised it" in show.text
+    assert "Trail" in str(show.text) and "@alice raised it" in str(show.text)
     assert [a.verb for a in show.cards[0].actions] == ["accept", "decline", "block"]
     mine = await say(baton, "bob", "mine")
     assert "Yours (1)" in mine and "Waiting on your decision (1)" in mine
@@ -182,9 +186,10 @@ async def test_digest_lists_blocked_and_all_clear(baton: Baton) -> None:
     assert "all clear" in text
     await ok(baton, "carol", "exception Disk full --team eval")
     await ok(baton, "carol", "block #1 vendor ticket open")
-    text = await say(baton, "alice", "digest --team eval")
-    assert "*Blocked* (1)" in text and "vendor ticket open" in text
-    assert text.splitlines()[0].endswith("(times in UTC)")  # the team's zone
+    text = await say(baton, "alice", "digest --team eval")  # not of eval: for her alone
+    assert text.startswith("Only members of #eval, its lead and admins post its digest")
+    assert "Blocked (1)" in text and "vendor ticket open" in text
+    assert text.splitlines()[1].endswith("(times in UTC)")  # the team's zone
 
 
 @pytest.mark.parametrize(("policy", "asked"), [
@@ -196,5 +201,28 @@ async def test_each_approver_is_asked_once(baton: Baton, world: World, policy: s
     await ok(baton, "alice", f"approval Ship --approvers @bob @carol --policy {policy}")
     await ok(baton, "bob", "approve #1")
     requests = [m.to for m in world.outbox
-                if m.delivery is Delivery.DM and "asks for your decision" in m.text]
+                if m.audience is Audience.PERSON and "asks for your decision" in str(m.text)]
     assert {p: requests.count(p) for p in set(requests)} == asked
+
+
+async def test_a_members_digest_goes_to_the_team_and_an_outsiders_to_them_alone(
+        baton: Baton, world: World) -> None:
+    await ok(baton, "carol", "exception Disk full --team eval")
+    posted = await say(baton, "carol", "digest --team eval")
+    assert posted == "Posted the daily digest to #eval's channel."
+    team = [m for m in world.outbox if m.audience is Audience.TEAM]
+    assert [m.to for m in team] == ["eval"] and "Unassigned exceptions (1)" in str(team[0].text)
+    await say(baton, "alice", "digest --team eval")
+    assert len([m for m in world.outbox if m.audience is Audience.TEAM]) == 1
+
+
+async def test_only_the_receiver_or_their_delegate_accepts_a_handoff(baton: Baton,
+                                                                     world: World) -> None:
+    await ok(baton, "alice", "handoff @bob Prepare the release notes")
+    for manager in ("lena", "root"):  # the release lead, an admin: they assign instead
+        refused = await say(baton, manager, "accept #1")
+        assert refused.startswith("Can't accept #1: that is for its owner @bob")
+        assert "reassign" in refused
+    await ok(baton, "bob", "away --delegate @carol")
+    await ok(baton, "carol", "accept #1")
+    assert world.items[("w", 1)].state.value == "active"

@@ -146,7 +146,7 @@ def check_command(command: Command) -> None:
 @settings(max_examples=300, deadline=None)
 def test_help_names_a_verb_or_says_which_is_unknown(verb: str) -> None:
     try:
-        text = help_text(verb)
+        text = str(help_text(verb))
     except UsageError as exc:
         assert str(exc) == f"{exc.reason}\nUsage: {HELP['help'].usage}"
         assert verb.strip().lower() not in HELP
@@ -178,7 +178,7 @@ def seeded_world() -> World:
     async def seed() -> None:
         for who, text in SEED:
             reply = await baton.run(Request("w", who), text)
-            assert reply.ok, (who, text, reply.text)
+            assert reply.ok, (who, text, str(reply.text))
 
     asyncio.run(seed())
     return world
@@ -203,6 +203,6 @@ def test_the_service_never_raises_and_refusals_write_nothing(who: str, text: str
     baton = Baton(FakeUnits(world), FakeClock(T0), FakeDirectory())
     before = fingerprint(world)
     reply = asyncio.run(baton.run(Request("w", who), text))
-    assert isinstance(reply, Reply) and reply.text
+    assert isinstance(reply, Reply) and str(reply.text)
     if not reply.ok:
         assert fingerprint(world) == before, f"{who}: {text!r} was refused but wrote"

@@ -27,7 +27,7 @@ def test_defaults() -> None:
     assert settings.config is None
     assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 3000, "INFO")
     assert settings.teams_local is False
-    assert settings.chat_surface() == "console"
+    assert settings.chat_surfaces() == () and settings.delivering() == ("console",)
 
 
 def test_values_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,21 +116,23 @@ def test_each_bad_variable_gets_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
 
 
-@pytest.mark.parametrize(("env", "surface"), [
-    ({}, "console"),
-    ({"BATON_SLACK_BOT_TOKEN": "xoxb-1", "BATON_SLACK_SIGNING_SECRET": "s"}, "slack"),
-    ({"BATON_SLACK_BOT_TOKEN": "xoxb-1", "BATON_SLACK_APP_TOKEN": "xapp-1"}, "slack"),
+@pytest.mark.parametrize(("env", "surfaces"), [
+    ({}, ("console",)),
+    ({"BATON_SLACK_BOT_TOKEN": "xoxb-1", "BATON_SLACK_SIGNING_SECRET": "s"}, ("slack",)),
+    ({"BATON_SLACK_BOT_TOKEN": "xoxb-1", "BATON_SLACK_APP_TOKEN": "xapp-1"}, ("slack",)),
     ({"BATON_SLACK_CLIENT_ID": "1.2", "BATON_SLACK_CLIENT_SECRET": "c",
-      "BATON_SLACK_SIGNING_SECRET": "s"}, "slack"),
-    ({"BATON_TEAMS_APP_ID": "app", "BATON_TEAMS_APP_PASSWORD": "pw"}, "teams"),
-    ({"BATON_TEAMS_LOCAL": "true"}, "teams"),
-    ({"BATON_SLACK_SIGNING_SECRET": "s"}, "console"),  # a secret alone cannot chat
+      "BATON_SLACK_SIGNING_SECRET": "s"}, ("slack",)),
+    ({"BATON_TEAMS_APP_ID": "app", "BATON_TEAMS_APP_PASSWORD": "pw"}, ("teams",)),
+    ({"BATON_TEAMS_LOCAL": "true"}, ("teams",)),
+    ({"BATON_TEAMS_LOCAL": "true", "BATON_SLACK_BOT_TOKEN": "xoxb-1",
+      "BATON_SLACK_SIGNING_SECRET": "s"}, ("slack", "teams")),  # both at once
+    ({"BATON_SLACK_SIGNING_SECRET": "s"}, ("console",)),  # a secret alone cannot chat
 ])
-def test_chat_surface(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
-                      surface: str) -> None:
+def test_surfaces_that_deliver(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                               surfaces: tuple[str, ...]) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert Settings().chat_surface() == surface
+    assert Settings().delivering() == surfaces
 
 
 @pytest.mark.parametrize(("env", "message"), [

@@ -11,7 +11,7 @@ import pytest
 
 from bot.calendar import BusinessHours, days_off
 from bot.context import Request
-from bot.messages import Delivery
+from bot.messages import Audience
 from bot.people import ChainStep, SlaTargets, TeamClock
 from bot.service import Baton
 from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
@@ -46,12 +46,12 @@ class Office:
         if at is not None:
             self.clock.current = at
         reply = await self.baton.run(Request("w", who), text)
-        assert reply.ok, reply.text
+        assert reply.ok, str(reply.text)
 
     async def at(self, when: datetime) -> list[str]:
         """Move the clock to `when` and run what is due."""
         self.clock.current = when
-        return await self.baton.tick("w", when)
+        return [str(line) for line in await self.baton.tick("w", when)]
 
     async def quiet_until(self, when: datetime) -> None:
         """Nothing is due a minute before `when`."""
@@ -60,8 +60,8 @@ class Office:
     def actions(self, number: int = 1) -> list[str]:
         return [e.action for e in self.world.events if e.item == number]
 
-    def sent(self, delivery: Delivery, to: str) -> list[str]:
-        return [m.text for m in self.world.outbox if m.delivery is delivery and m.to == to]
+    def sent(self, delivery: Audience, to: str) -> list[str]:
+        return [str(m.text) for m in self.world.outbox if m.audience is delivery and m.to == to]
 
 
 async def test_a_friday_handoff_reminds_breaches_and_escalates_on_monday() -> None:
@@ -74,33 +74,34 @@ async def test_a_friday_handoff_reminds_breaches_and_escalates_on_monday() -> No
     assert await office.at(london(2026, 11, 21, 12)) == []  # the weekend counts for nothing
     await office.quiet_until(london(2026, 11, 23, 10, 30))
     assert await office.at(london(2026, 11, 23, 10, 30)) == [
-        "Baton sent a reminder on #1: acknowledgement due Mon 23 Nov 11:30; reminded <@bob>."]
-    assert office.sent(Delivery.DM, "bob")[-1] == (
-        "⏳ Reminder: #1 “Sign the release notes” — acknowledgement due Mon 23 Nov 11:30 "
+        "Baton sent a reminder on #1: acknowledgement due Mon 23 Nov 2026 11:30 UTC; "
+        "reminded @bob."]
+    assert office.sent(Audience.PERSON, "bob")[-1] == (
+        "⏳ Reminder: #1 “Sign the release notes” — acknowledgement due Mon 23 Nov 11:30 GMT "
         "(in 1h).")
 
     await office.quiet_until(london(2026, 11, 23, 11, 30))
     assert await office.at(london(2026, 11, 23, 11, 30)) == [
-        "Baton flagged #1: acknowledgement target missed (due Mon 23 Nov 11:30).",
-        "Baton escalated #1: step 1 of 3, acknowledgement 0m overdue; told <@bob>."]
+        "Baton flagged #1: acknowledgement target missed (due Mon 23 Nov 2026 11:30 UTC).",
+        "Baton escalated #1: step 1 of 3, acknowledgement 0m overdue; told @bob."]
 
     await office.quiet_until(london(2026, 11, 23, 12, 30))
     assert await office.at(london(2026, 11, 23, 12, 30)) == [
-        "Baton escalated #1: step 2 of 3, acknowledgement 1h overdue; told <@lena>; "
-        "reassigned to <@lena>."]
+        "Baton escalated #1: step 2 of 3, acknowledgement 1h overdue; told @lena; "
+        "reassigned to @lena."]
     assert office.world.items[("w", 1)].owner == "lena"
-    assert "🚨 Escalation 2/3" in office.sent(Delivery.DM, "lena")[-1]
+    assert "🚨 Escalation 2/3" in office.sent(Audience.PERSON, "lena")[-1]
 
     await office.quiet_until(london(2026, 11, 23, 15, 30))
     assert await office.at(london(2026, 11, 23, 15, 30)) == [
-        "Baton escalated #1: step 3 of 3, acknowledgement 4h overdue; told #release."]
-    assert office.sent(Delivery.CHANNEL, "release") == [
+        "Baton escalated #1: step 3 of 3, acknowledgement 4h overdue; told #release's channel."]
+    assert office.sent(Audience.TEAM, "release") == [
         "🚨 Escalation 3/3: #1 “Sign the release notes” is 4h past its acknowledgement target "
-        "(due Mon 23 Nov 11:30); owner <@lena>."]
+        "(due Mon 23 Nov 11:30 UTC); owner @lena."]
     # Every step is on the trail and in the card's thread.
     assert office.actions() == ["created", "remind", "breach", "escalate", "escalate",
                                 "escalate"]
-    thread = [m.text for m in office.world.outbox if m.delivery is Delivery.THREAD]
+    thread = [str(m.text) for m in office.world.outbox if m.audience is Audience.THREAD]
     assert len(thread) == 5 and all("#1" in line for line in thread)
     assert office.world.items[("w", 1)].escalation_level == 3
 
@@ -143,7 +144,7 @@ async def test_acknowledging_stops_the_ack_ladder_and_the_resolve_one_runs_on() 
     assert item.resolve_deadline == london(2026, 11, 24, 17, 30)
     assert item.next_followup_at == london(2026, 11, 24, 13, 15)
     assert await office.at(london(2026, 11, 24, 13, 15)) == [
-        "Baton sent a reminder on #1: resolution due Tue 24 Nov 17:30; reminded <@bob>."]
+        "Baton sent a reminder on #1: resolution due Tue 24 Nov 2026 17:30 UTC; reminded @bob."]
     await office.say("bob", "done #1", at=london(2026, 11, 24, 14))
     assert office.world.items[("w", 1)].next_followup_at is None
     assert await office.at(london(2026, 11, 30, 9)) == []
@@ -204,12 +205,12 @@ async def test_stalled_active_items_are_nudged_once_per_quiet_working_day() -> N
     await office.say("bob", "ack #1", at=london(2026, 11, 23, 9, 30))
     await office.quiet_until(london(2026, 11, 24, 9, 30))  # a working day, 8.5h, later
     assert await office.at(london(2026, 11, 24, 9, 30)) == [
-        "Baton nudged on #1: no change since Mon 23 Nov 09:30; asked <@bob> for news."]
-    assert office.sent(Delivery.DM, "bob")[-1].startswith("💤 #1 “Flaky nightly eval” has not")
+        "Baton nudged on #1: no change since Mon 23 Nov 2026 09:30 UTC; asked @bob for news."]
+    assert office.sent(Audience.PERSON, "bob")[-1].startswith("💤 #1 “Flaky nightly eval” has not")
     await office.say("bob", "comment #1 still digging", at=london(2026, 11, 24, 10))
     assert await office.at(london(2026, 11, 25, 9, 59)) == []  # the comment moved it
     assert await office.at(london(2026, 11, 25, 10)) == [
-        "Baton nudged on #1: no change since Tue 24 Nov 10:00; asked <@bob> for news."]
+        "Baton nudged on #1: no change since Tue 24 Nov 2026 10:00 UTC; asked @bob for news."]
 
 
 async def test_after_downtime_each_overdue_step_fires_once_in_order() -> None:
@@ -229,18 +230,19 @@ async def test_approvals_remind_the_pending_approvers() -> None:
     await office.say("bob", "approve #1 fine", at=london(2026, 11, 23, 10))
     # bob's decision was the first: the ack target is met; carol still owes hers.
     assert await office.at(london(2026, 11, 24, 13, 15)) == [
-        "Baton sent a reminder on #1: decision due Tue 24 Nov 17:30; reminded <@carol>."]
+        "Baton sent a reminder on #1: decision due Tue 24 Nov 2026 17:30 UTC; reminded @carol."]
 
 
 async def test_an_unowned_exception_reminds_the_team_lead() -> None:
     office = Office(london(2026, 11, 23, 9))
     await office.say("alice", "exception Disk almost full --team release")
     assert await office.at(london(2026, 11, 23, 12)) == [
-        "Baton sent a reminder on #1: acknowledgement due Mon 23 Nov 13:00; reminded <@lena>."]
+        "Baton sent a reminder on #1: acknowledgement due Mon 23 Nov 2026 13:00 UTC; "
+        "reminded @lena."]
     await office.at(london(2026, 11, 23, 13))
-    assert office.sent(Delivery.DM, "lena")[-1] == (
+    assert office.sent(Audience.PERSON, "lena")[-1] == (
         "🚨 Escalation 1/3: #1 “Disk almost full” is 0m past its acknowledgement target "
-        "(due Mon 23 Nov 13:00); unassigned.")
+        "(due Mon 23 Nov 13:00 GMT); unassigned.")
 
 
 @pytest.mark.parametrize("command", ["cancel #1 not needed", "done #1"])

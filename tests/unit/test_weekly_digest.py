@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import rich
 from bot.context import Request
 from bot.digests import pages
 from bot.figures import Spread, TrendPoint, Week, WeeklyFigures, age_bucket, percentile
 from bot.items import Item, Kind
-from bot.messages import Delivery
+from bot.messages import Audience
 from bot.service import Baton
 from bot.weekly import chart_spec, weekly_digest
 from tests.fakes import FakeClock, FakeDirectory, FakeUnits, World
@@ -35,7 +36,7 @@ def figures() -> WeeklyFigures:
 
 
 def test_every_figure_shows_its_change_against_last_week() -> None:
-    text = weekly_digest(figures(), NOW, UTC_ZONE)
+    text = str(weekly_digest(figures(), NOW, UTC_ZONE))
     assert text.splitlines() == [
         "#ops weekly digest, Mon 16 Nov to Mon 23 Nov 09:00 (changes against the week before)",
         "Created: 7 (▲4) — handoff 5 (▲2), approval 2 (▲2)",
@@ -47,9 +48,9 @@ def test_every_figure_shows_its_change_against_last_week() -> None:
         "(3/4, no figure last week)",
         "Escalations: 2 (▼3)",
         "Backlog: 5 open (▲4) — under 1d 3 (▲2), 1–3d 2 (▲2)",
-        "Load per owner: <@bob> 3 (▲2), unassigned 2 (▲2)",
+        "Load per owner: @bob 3 (▲2), unassigned 2 (▲2)",
         "Oldest open (1):",
-        "  #9 [handoff · open] Old thing — owner <@bob>, open 4d 4h",
+        "  #9 [handoff · open] Old thing — owner @bob, open 4d 4h",
         "Chart: backlog and throughput over 8 weeks (attached where the platform shows images).",
     ]
 
@@ -64,16 +65,25 @@ def test_the_chart_data_has_eight_weeks_of_three_series() -> None:
 def test_long_text_is_paged_with_markers_and_nothing_lost() -> None:
     lines = [f"line {n:03d} " + "x" * 60 for n in range(120)]
     text = "\n".join(lines)
-    parts = pages(text, limit=1000)
+    parts = [str(p) for p in pages(rich.text(text), limit=1000)]
     assert len(parts) > 5 and all(len(p) <= 1000 for p in parts)
     assert parts[0].startswith(f"(1/{len(parts)}) line 000")
     assert parts[-1].startswith(f"({len(parts)}/{len(parts)}) ")
     rebuilt = "\n".join(p.split(") ", 1)[1] for p in parts)
     assert rebuilt == text
-    assert pages("short") == ["short"]
+    assert pages(rich.text("short")) == [rich.text("short")]
     huge = "word " * 500
-    assert all(len(p) <= 300 for p in pages(huge, limit=300))
-    assert " ".join(p.split(") ", 1)[1] for p in pages(huge, limit=300)).split() == huge.split()
+    cut = [str(p) for p in pages(rich.text(huge), limit=300)]
+    assert all(len(p) <= 300 for p in cut)
+    assert " ".join(p.split(") ", 1)[1] for p in cut).split() == huge.split()
+
+
+def test_paging_keeps_people_as_people() -> None:
+    message = rich.lines([rich.fmt("{who} holds #{n}", who=rich.person("bob"), n=n)
+                          for n in range(300)])
+    parts = pages(message, limit=500)
+    assert len(parts) > 1
+    assert all(rich.Kind.PERSON in {s.kind for s in part.spans} for part in parts)
 
 
 def test_percentiles_and_age_buckets() -> None:
@@ -93,17 +103,21 @@ async def test_digest_weekly_on_demand_and_a_long_daily_digest_in_pages() -> Non
                                 f"{'very ' * 20}old logs --team eval")
         assert reply.ok
         assert (await baton.run(Request("w", "carol"), f"block #{n + 1} vendor")).ok
-    daily = await baton.run(Request("w", "alice"), "digest --team eval")
-    assert "*Blocked* (40)" in daily.text
-    assert "… and 25 more: `list --team eval --state blocked`" in daily.text
-    sent = [m for m in world.outbox if m.delivery is Delivery.CHANNEL]
-    assert len(sent) > 1 and sent[0].text.startswith(f"(1/{len(sent)}) #eval blocker digest")
+    daily = await baton.run(Request("w", "carol"), "digest --team eval")
+    assert str(daily.text) == "Posted the daily digest to #eval's channel."
+    sent = [m for m in world.outbox if m.audience is Audience.TEAM]
+    posted = "\n".join(str(m.text) for m in sent)
+    assert "Blocked (40)" in posted
+    assert "… and 25 more: `list --team eval --state blocked`" in posted
+    assert len(sent) > 1 and str(sent[0].text).startswith(
+        f"(1/{len(sent)}) #eval blocker digest")
     assert len({m.key for m in sent}) == len(sent)
 
     clock.advance(timedelta(minutes=1))  # the week is [now - 7d, now)
     weekly = await baton.run(Request("w", "alice"), "digest --team eval --weekly")
-    assert weekly.ok and weekly.text.startswith("#eval weekly digest")
-    assert "Created: 40 (▲40) — exception 40 (▲40)" in weekly.text
+    assert weekly.ok and str(weekly.text).splitlines()[1].startswith("#eval weekly digest")
+    assert "Created: 40 (▲40) — exception 40 (▲40)" in str(weekly.text)
+    weekly = await baton.run(Request("w", "carol"), "digest --team eval --weekly")
     chart = [m for m in world.outbox if m.attachment]
     assert len(chart) == 1 and chart[0].card is not None
     assert chart[0].card["chart"]["backlog"][-1] == 40

@@ -56,7 +56,7 @@ async def _exercise(client: Client, api: Api) -> None:
     assert result["decisions"][0]["comment"] == "within budget"
     assert result["requester"] == "alice" and result["via"] == "support-agent"
     shown = await api.person("bob", "show #1")
-    assert "support-agent, on behalf of <@alice> raised it" in shown
+    assert "support-agent, on behalf of @alice raised it" in shown
     raised = _structured(await client.call_tool("raise_exception", {
         "title": "Customer 88 charged twice"}))
     assert raised["kind"] == "exception" and raised["team"] == "release"

@@ -19,12 +19,13 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from adapters.http.metrics import Metrics
 from adapters.http.server import health_app, serve
 from baton.app import App, build
 from baton.settings import Settings
-from baton.wire_slack import SlackWiring, attach_slack
+from baton.wire_slack import SlackWiring, start_slack
+from bot.delivery import DeliveryFailed, NotHere
 from bot.messages import Outgoing
-from bot.ports import DeliveryFailed
 from tests.adapters.slack.blockkit import SAMPLES, message_problems, view_problems
 from tests.adapters.slack.mock_slack import MockSlack
 
@@ -97,6 +98,7 @@ class Server:
     http: aiohttp.ClientSession
     runner: web.AppRunner
     failures: list[tuple[Outgoing, DeliveryFailed]] = field(default_factory=list)
+    skipped: list[tuple[Outgoing, NotHere]] = field(default_factory=list)
 
     # --- sending what Slack sends --------------------------------------------------------
 
@@ -211,13 +213,19 @@ class Server:
                 return delivered
             for queued in claimed:
                 failure: DeliveryFailed | None = None
+                absent: NotHere | None = None
                 try:
                     await transport.deliver(queued.message)
                 except DeliveryFailed as exc:
                     failure = exc
                     self.failures.append((queued.message, exc))
+                except NotHere as exc:
+                    absent = exc
+                    self.skipped.append((queued.message, exc))
                 async with self.app.database.unit_of_work() as uow:
-                    if failure is None:
+                    if absent is not None:
+                        await uow.outbox.skipped(queued.id, str(absent), now)
+                    elif failure is None:
                         await uow.outbox.sent(queued.id, now)
                         delivered.append(queued.message)
                     else:
@@ -264,9 +272,10 @@ async def start_server(tmp: Path, mock: MockSlack, *, config: str = CONFIG,
         "slack_client_secret": None, "slack_reaction_emoji": "rotating_light",
     }
     values.update(settings)
-    app = await build(Settings(**values))
-    web_app = health_app(app.ready)
-    wiring = await attach_slack(web_app, app)
+    metrics = Metrics()
+    app = await build(Settings(**values), observe=metrics.observe_command)
+    web_app = health_app(app.ready, metrics)
+    wiring = await start_slack(app, web_app)
     assert wiring is not None
     runner = await serve(web_app, "127.0.0.1", 0)
     port = runner.addresses[0][1]
@@ -277,6 +286,7 @@ async def start_server(tmp: Path, mock: MockSlack, *, config: str = CONFIG,
 async def stop_server(server: Server) -> None:
     await server.http.close()
     await server.runner.cleanup()
+    await server.slack.close()
     await server.app.close()
 
 

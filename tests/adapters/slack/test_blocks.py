@@ -13,6 +13,7 @@ from adapters.slack import mrkdwn
 from adapters.slack.blocks import MAX_MESSAGE_BLOCKS, Renderer
 from adapters.slack.payloads import ButtonValue, CreateMeta, ReasonMeta
 from adapters.slack.views import create_modal, home_view, notice_modal, reason_modal
+from bot import rich
 from bot.cards import ACTION_LABELS, Card, CardAction
 from bot.items import Kind
 from bot.rules import NEEDS_REASON, Verb
@@ -76,19 +77,25 @@ def test_a_short_reply_is_one_page_without_a_page_note() -> None:
     assert "Page" not in json.dumps(page)
 
 
-def test_mentions_render_for_slack_and_nothing_else_becomes_markup() -> None:
-    text = "<@alice> & <@nobody|Nobody> asked <!channel> about <#C0LEGAL|legal> at " \
-           "<https://x.example/a?b=1|the doc> <script>"
-    assert mrkdwn.render(text, SLACK_IDS.get) == (
-        "<@U0ALICE> &amp; @Nobody asked &lt;!channel&gt; about <#C0LEGAL|legal> at "
-        "<https://x.example/a?b=1|the doc> &lt;script&gt;")
-    assert mrkdwn.plain("<@alice> and <@bob>", str.upper) == "@ALICE and @BOB"
+def test_rich_text_renders_for_slack_and_typed_text_never_becomes_markup() -> None:
+    text = rich.fmt("{a} & {b} asked {typed} about {team} at {link} *now*",
+                    a=rich.person("alice"), b=rich.person("nobody"),
+                    typed="<!channel> <https://evil.example|https://good.example> <script>",
+                    team=rich.team("legal"), link=rich.link("https://x.example/a?b=1", "the doc"))
+    assert mrkdwn.render(text, SLACK_IDS.get, str.capitalize) == (
+        "<@U0ALICE> &amp; @Nobody asked &lt;!channel&gt; &lt;https://evil.example|"
+        "https://good.example&gt; &lt;script&gt; about #legal at "
+        "<https://x.example/a?b=1|the doc> *now*")
+    assert mrkdwn.plain(rich.fmt("{a} and {b}", a=rich.person("alice"), b=rich.person("bob")),
+                        str.upper) == "@ALICE and @BOB"
 
 
-@given(st.lists(st.sampled_from([*"ab &<>\n", "<@alice>", "&amp;", "x" * 40]), max_size=100),
+@given(st.lists(st.sampled_from([*"ab &<>\n", "<@alice>", "&amp;", "x" * 40, "@alice"]),
+                max_size=100),
        st.integers(min_value=20, max_value=120))
 def test_splitting_loses_nothing_and_never_cuts_markup(parts: list[str], limit: int) -> None:
-    rendered = mrkdwn.render("".join(parts), SLACK_IDS.get)
+    message = rich.join([rich.person("alice") if p == "@alice" else p for p in parts])
+    rendered = mrkdwn.render(message, SLACK_IDS.get, str.capitalize)
     pieces = mrkdwn.split(rendered, limit)
     assert all(len(p) <= limit for p in pieces)
     assert "".join(pieces).replace("\n", "") == rendered.replace("\n", "")

@@ -126,8 +126,8 @@ async def test_a_refused_click_is_told_to_the_clicker_alone(server: Server) -> N
     hook = (await server.mock.wait_for_hooks(1))[0]
     assert hook.body["response_type"] == "ephemeral"
     assert hook.body["replace_original"] is False
-    assert hook.body["text"].startswith("Can't accept #1: ")  # and why, in the core's words
-    assert hook.body["text"].endswith("You can: only comment.")
+    assert hook.body["text"] == ("Can't accept #1: that is for its owner <@U0BOB> (or whoever "
+                                 "stands in for them). You can only comment on it.")
     assert (await item(server, 1)).state.value == "open"
     assert await server.count("outbox") == 2  # the card and bob's DM, nothing more
 
@@ -137,7 +137,8 @@ async def test_a_refused_click_on_the_home_tab_opens_a_notice(server: Server) ->
     await server.click("done", 1, user="U0BOB", in_home=True)
     notice = server.mock.to("views.open")[-1].args["view"]
     assert notice["callback_id"] == "baton_notice"
-    assert "Can't done #1: " in json.dumps(notice["blocks"])
+    assert "Can't finish #1: it is open. You can accept, decline, reassign, block, snooze or " \
+        "comment on it." in json.dumps(notice["blocks"])
 
 
 async def test_a_click_from_the_home_tab_republishes_it(server: Server) -> None:

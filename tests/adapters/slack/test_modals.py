@@ -124,7 +124,8 @@ async def test_track_with_baton_prefills_the_form_and_keeps_the_permalink(
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["title"]["element"]["initial_value"] == \
         "@Erin Walsh the nightly build is red & nobody knows why"
-    assert blocks["details"]["element"]["initial_value"].startswith("<@U0ERIN> the nightly")
+    assert blocks["details"]["element"]["initial_value"] == \
+        "@Erin Walsh the nightly build is red & nobody knows why\nlogs: https://ci"
     assert blocks["kind"]["element"]["initial_option"]["value"] == "exception"
     assert "channel" not in blocks  # the card goes where the message is
 

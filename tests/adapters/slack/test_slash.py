@@ -26,7 +26,7 @@ async def test_a_handoff_is_answered_ephemerally_and_its_card_posted_in_the_chan
     assert "baton.accept" not in sent.reply  # not the receiver's
 
     delivered = await server.deliver()
-    assert [m.delivery.value for m in delivered] == ["card", "dm"]
+    assert [m.audience.value for m in delivered] == ["card", "person"]
     card, dm = server.mock.to("chat.postMessage")
     assert card.args["channel"] == "C0PLATFORM"
     assert "baton.accept" in card_texts(card.args["blocks"])  # every button the state allows
@@ -118,14 +118,16 @@ async def test_escaped_text_reaches_the_core_as_typed_and_goes_back_escaped(
     assert sent.json()["text"] == "Created #1."
     async with server.app.database.unit_of_work() as uow:
         item = await uow.items.get("acme", 1)
-    assert item is not None and item.title == "a < b && <!channel> ping"
+    assert item is not None and item.title == "a < b && @channel ping"  # as Slack shows it
     header = sent.json()["blocks"][1]
     assert header["text"] == {"type": "plain_text", "text": "Exception #1: a < b && "
-                              "<!channel> ping", "emoji": True}  # plain text: shown as typed
-    comment = await server.slash("comment #1 x &gt; y <!here> <https://example.com|docs>")
+                              "@channel ping", "emoji": True}  # plain text: shown as typed
+    comment = await server.slash("comment #1 x &gt; y <!here> <https://example.com|docs> "
+                                 "&lt;https://evil.example|https://good.example&gt;")
     section = comment.json()["blocks"][0]["text"]
     assert section == {"type": "mrkdwn", "text": "<@U0ALICE> commented on #1: x &gt; y "
-                       "&lt;!here&gt; <https://example.com|docs>."}  # no @here ping
+                       "@here docs (https://example.com) &lt;https://evil.example|"
+                       "https://good.example&gt;."}  # no @here ping, no link typed into being
 
 
 async def test_user_groups_and_channels_resolve_to_people_and_teams(server: Server) -> None:

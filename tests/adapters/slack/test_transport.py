@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from baton import wire_jobs
-from bot.messages import Delivery, Outgoing
-from bot.ports import DeliveryFailed
+from bot import rich
+from bot.delivery import DeliveryFailed, NotHere
+from bot.messages import Audience, Outgoing
 from tests.adapters.slack.harness import Server, start_server, stop_server
 from tests.adapters.slack.mock_slack import Fail, MockSlack
 
 
 def channel_message(text: str = "Digest: all clear.", key: str = "k1") -> Outgoing:
-    return Outgoing("acme", Delivery.CHANNEL, "C0PLATFORM", text, key)
+    return Outgoing("acme", Audience.TEAM, "platform", rich.text(text), key)
 
 
 async def failure(server: Server, message: Outgoing) -> DeliveryFailed:
@@ -79,7 +80,7 @@ async def test_a_card_delivered_again_updates_the_copy_it_posted(server: Server)
     await server.slash("exception Card once")
     async with server.app.database.unit_of_work() as uow:
         card = next(q.message for q in await uow.outbox.claim(10, server.app.clock.now())
-                    if q.message.delivery is Delivery.CARD)
+                    if q.message.audience is Audience.CARD)
     await server.slack.transport.deliver(card)
     await server.slack.transport.deliver(card)
     assert len(server.mock.to("chat.postMessage")) == 1
@@ -106,9 +107,9 @@ async def test_a_card_shows_the_item_as_it_is_when_delivered(server: Server) -> 
 
 
 async def test_a_dm_needs_a_slack_user(server: Server) -> None:
-    message = Outgoing("acme", Delivery.DM, "carol", "Hello Carol", "dm-carol")
-    failed = await failure(server, message)
-    assert failed.permanent and "no Slack user for carol" in str(failed)
+    message = Outgoing("acme", Audience.PERSON, "carol", rich.text("Hello Carol"), "dm-carol")
+    with pytest.raises(NotHere, match="carol has no Slack user"):  # not on Slack: skipped
+        await server.slack.transport.deliver(message)
 
     await server.slash("mine", user="U0CAROL")  # users.info: carol@example.com is carol
     await server.slack.transport.deliver(message)
@@ -145,12 +146,12 @@ async def test_a_post_whose_outcome_was_lost_is_found_not_posted_again(
     async with server.app.database.unit_of_work() as uow:
         posts = await uow.posts.of_item("acme", 1, "slack")
     assert sorted(p.channel for p in posts) == ["C0PLATFORM", "D0BOB"]  # recorded again
-    other = Outgoing("acme", Delivery.CHANNEL, "C0PLATFORM", "never sent", "other-key")
+    other = Outgoing("acme", Audience.TEAM, "C0PLATFORM", rich.text("never sent"), "other-key")
     assert not await transport.delivered_already(other)
 
 
 async def test_a_workspace_baton_is_not_installed_in_is_permanent(server: Server) -> None:
-    message = Outgoing("elsewhere", Delivery.CHANNEL, "C0X", "hi", "k")
+    message = Outgoing("elsewhere", Audience.TEAM, "C0X", rich.text("hi"), "k")
     failed = await failure(server, message)
     assert failed.permanent and "not installed" in str(failed)
 
@@ -159,8 +160,8 @@ async def test_a_digest_chart_is_uploaded_under_the_digest(server: Server,
                                                           tmp_path: Path) -> None:
     chart = tmp_path / "weekly-acme-platform.png"
     chart.write_bytes(b"\x89PNG chart bytes")
-    digest = Outgoing("acme", Delivery.CHANNEL, "C0PLATFORM", "Weekly digest", "weekly-1",
-                      attachment=str(chart))
+    digest = Outgoing("acme", Audience.TEAM, "platform", rich.text("Weekly digest"),
+                      "weekly-1", attachment=str(chart))
     await server.slack.transport.deliver(digest)
     complete = server.mock.to("files.completeUploadExternal")[0].args
     assert complete["channel_id"] == "C0PLATFORM"
@@ -173,9 +174,8 @@ async def test_a_digest_chart_is_uploaded_under_the_digest(server: Server,
 
 async def test_the_outbox_worker_delivers_through_the_transport_at_once(
         server: Server) -> None:
-    running = wire_jobs.start(server.app, server.slack.transport)
-    assert running.worker is not None
-    server.slack.surface.after_commands(running.worker.wake)
+    running = wire_jobs.start(server.app, [server.slack.transport])
+    assert running.worker is not None  # the core wakes it after each command
     try:
         await server.slash("handoff <@U0BOB> Delivered by the worker", user="U0ERIN")
         started = time.monotonic()
@@ -185,7 +185,7 @@ async def test_the_outbox_worker_delivers_through_the_transport_at_once(
         assert set(by_channel) == {"C0PLATFORM", "U0BOB"}
         assert by_channel["C0PLATFORM"]["metadata"] == {
             "event_type": "baton_outbox_message",
-            "event_payload": {"key": "acme:1:card:C0PLATFORM"}}
+            "event_payload": {"key": "acme:1:card:platform"}}
 
         await server.click("accept", 1, user="U0BOB")  # the thread line follows the channel
         thread = (await server.mock.wait_for("chat.postMessage", 4))
