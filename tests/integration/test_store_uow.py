@@ -294,7 +294,8 @@ async def test_units_queued_together_commit_together_and_fail_alone(
 
     async def take(uow: UnitOfWork) -> int:
         number = await uow.items.allocate_number("T1")
-        await uow.outbox.put(Outgoing("T1", Delivery.DM, "bob", "x", f"k{number}", number))
+        await uow.outbox.put(Outgoing("T1", Audience.PERSON, "bob", rich.text("x"), f"k{number}",
+                                      number))
         await uow.commit()
         return number
 
