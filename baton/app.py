@@ -91,15 +91,16 @@ class App:
 
 
 async def build(settings: Settings, clock: Clock | None = None, *, migrate: bool = True,
-                observe: Observe | None = None) -> App:
+                observe: Observe | None = None,
+                surfaces: tuple[str, ...] | None = None) -> App:
     """Load the configuration (raising ConfigError), migrate, and build the core over the
-    store, for the surfaces the settings configure. `observe` times each command
-    (/metrics)."""
+    store, for the surfaces that deliver (the settings', unless `surfaces` names them).
+    `observe` times each command (/metrics)."""
     config = load_config(settings.config_path())
     directory = ConfigDirectory(config)  # its calendars too, before the database is written
     if migrate:
         await upgrade(settings.database_url)
-    database = Database(settings.database_url, surfaces=settings.delivering())
+    database = Database(settings.database_url, surfaces=surfaces or settings.delivering())
     accounts = SqlAccounts(database)
     await remember_all(directory, accounts)
     clock = clock or SystemClock()

@@ -6,22 +6,25 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Sequence
 
 from adapters.http.metrics import Metrics
 from adapters.http.server import health_app, serve
 from baton import wire_jobs
 from baton.app import App
-from baton.surfaces import Running, wirings
+from baton.surfaces import Running, Wiring, wirings
 
 log = logging.getLogger(__name__)
 
 
-async def run_server(app: App, metrics: Metrics) -> int:
-    """Serve until cancelled: health endpoints, then each configured surface's routes."""
+async def run_server(app: App, metrics: Metrics,
+                     surfaces: Sequence[Wiring] | None = None) -> int:
+    """Serve until cancelled: health endpoints, then each configured surface's routes (Baton's
+    own, or `surfaces`)."""
     web_app = health_app(app.ready, metrics)
     running: list[Running] = []
     try:
-        for wiring in wirings():
+        for wiring in wirings() if surfaces is None else surfaces:
             surface = await wiring(app, web_app, metrics)
             if surface is not None:
                 running.append(surface)

@@ -4,8 +4,9 @@ Injected clock; the worker's pauses advance it instead of sleeping."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -388,3 +389,40 @@ async def test_ready_counts_what_a_claim_would_take(
         stats = await uow.outbox.stats(T0 + 10 * S)
     assert claimed == []
     assert (stats.pending, stats.ready) == (3, 0)
+
+
+class RealClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+async def test_a_paced_conversation_delays_only_itself(
+        db: Database, platform: MockPlatform, transport: HttpTransport) -> None:
+    """Bob's DMs wait out their pace (one each 0.3 s) while a card queued meanwhile for
+    another conversation goes at once: each conversation is a lane of its own, and leasing
+    goes on while lanes wait (a worker that waited for its whole batch let the card wait
+    behind bob's last DM)."""
+    transport.pacing = Pacing(timedelta(milliseconds=300))
+    deliverer = OutboxWorker(SqlOutboxQueue(db), [transport], RealClock(), WorkerSettings())
+    await put(db, *[(f"dm{n}", "bob") for n in range(6)])
+    stop = asyncio.Event()
+    running = asyncio.create_task(deliverer.run(stop, poll=0.05))
+    try:
+        await until(lambda: "dm0" in platform.accepted_keys())
+        await put(db, ("card", "ops"))
+        deliverer.wake()
+        await until(lambda: "dm5" in platform.accepted_keys())
+    finally:
+        stop.set()
+        await running
+    sent = platform.accepted_keys()
+    assert sent.index("card") < sent.index("dm5")  # 1.5 s of pacing left for bob
+    assert [k for k in sent if k.startswith("dm")] == [f"dm{n}" for n in range(6)]
+
+
+async def until(ready: Callable[[], bool], within: float = 10.0) -> None:
+    for _ in range(int(within / 0.01)):
+        if ready():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not in time")
