@@ -226,3 +226,13 @@ async def test_only_the_receiver_or_their_delegate_accepts_a_handoff(baton: Bato
     await ok(baton, "bob", "away --delegate @carol")
     await ok(baton, "carol", "accept #1")
     assert world.items[("w", 1)].state.value == "active"
+
+
+async def test_invisible_and_control_characters_are_not_kept(baton: Baton, world: World) -> None:
+    # A right-to-left override would make "Pay invoice fdp.exe" read differently from what
+    # it is; a control character could rewrite a terminal's line.
+    await ok(baton, "alice", "handoff @bob Pay \u202einvoice\u202c fdp.exe\x1b[2K --details a\x07b")
+    item = world.items[("w", 1)]
+    assert (item.title, item.details) == ("Pay invoice fdp.exe [2K", "a b")
+    await ok(baton, "bob", "comment #1 looks \u2066fine\u2069\u200b to me")
+    assert world.events[-1].after["note"] == [["t", "looks fine to me"]]

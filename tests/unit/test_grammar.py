@@ -300,3 +300,9 @@ def test_help_through_the_service() -> None:
 
     asyncio.run(go())
     assert world.events == [] and world.outbox == []
+
+
+@pytest.mark.parametrize("text", ["cancel #٣", "show #１", "accept #𝟙", "snooze #1 ٢h"])
+def test_only_ascii_digits_are_numbers(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse(text)
