@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     config: Path | None = None  # baton.yaml; None: ./baton.yaml if it exists, else defaults
     host: str = "127.0.0.1"
+    public_url: str | None = None  # where Slack and Teams reach Baton: https://baton.example.com
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
 
@@ -107,6 +108,23 @@ class Settings(BaseSettings):
             raise PydanticCustomError("rate", "a rate such as 600/minute (per second, minute, "
                                               "hour or day)")
         return value.replace(" ", "")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value.strip())
+            ok = parts.scheme == "https" and bool(parts.hostname) and not parts.username
+        except ValueError:
+            ok = False
+        if not ok:
+            raise PydanticCustomError("url", "an https address at which Slack and Teams "
+                                             "reach Baton, as in https://baton.example.com")
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod
