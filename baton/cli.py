@@ -64,7 +64,22 @@ def _parser() -> argparse.ArgumentParser:
     box.add_argument("--all", action="store_true", help="retry every parked message")
     box.add_argument("--limit", type=int, default=50, help="list at most this many (50)")
     _api_commands(sub)
+    _teams_commands(sub)
     return parser
+
+
+def _teams_commands(sub: Any) -> None:
+    """`baton teams package`: the Teams app to upload."""
+    teams = sub.add_parser("teams", help="the Microsoft Teams app")
+    actions = teams.add_subparsers(dest="action", required=True, metavar="action")
+    pack = actions.add_parser("package", help="write the app package to upload in Teams "
+                              "(manifest.json and icons, with BATON_TEAMS_APP_ID)")
+    pack.add_argument("--out", type=Path, default=Path("baton-teams.zip"),
+                      help="the zip to write (./baton-teams.zip)")
+    pack.add_argument("--domain", help="the host name Teams reaches Baton at (default: the "
+                                       "host of BATON_PUBLIC_URL)")
+    pack.add_argument("--website", help="your page about Baton, linked from the app's About "
+                                        "tab (default: https://<domain>/)")
 
 
 def _api_commands(sub: Any) -> None:
@@ -155,6 +170,10 @@ async def _async_main(args: argparse.Namespace) -> int:
         return _check_config(settings, args.path)
     if args.command == "db":
         return await _db(settings, args.action)
+    if args.command == "teams":
+        from baton.teams_package import command
+
+        return command(settings, args)
     if args.command == "request-approval":
         from baton.gate import request_approval
 

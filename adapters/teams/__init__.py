@@ -1,0 +1,2 @@
+"""Microsoft Teams: the app package's manifest and icons, dialogs, and (with botbuilder) the
+bot that answers /api/messages."""
