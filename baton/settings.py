@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
-        from store.uow import sqlite_in_memory
+        from store.urls import sqlite_in_memory
 
         try:
             url = make_url(value)

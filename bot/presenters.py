@@ -72,8 +72,10 @@ def item_line(item: Item, zone: ZoneInfo, now: datetime) -> Rich:
     """One line per item in lists: number, kind, state, title, owner, due."""
     late = " ⚠ overdue" if item.overdue(now) else ""
     prio = f" · {item.priority.value}" if item.priority.value != "normal" else ""
-    due = item.due_at or item.resolve_deadline
-    due_text = f" · due {when(due, zone)}" if due else ""
+    # The card's words: its due time if it has one, else its SLA deadline.
+    due_text = f" · due {when(item.due_at, zone)}" if item.due_at else \
+        f" · SLA {when(item.resolve_deadline, zone)}" \
+        if item.resolve_deadline and not item.state.final else ""
     return fmt("{ref} [{kind} · {state}{prio}] {title} — {who}{due}{late}",
                ref=item_ref(item.number), kind=item.kind.value, state=state_label(item),
                prio=prio, title=item.title, who=_owner(item), due=due_text, late=late)

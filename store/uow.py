@@ -36,6 +36,7 @@ from store.posts import SqlCardPosts
 from store.session import HandedSession, SavepointSession, ThreadSession
 from store.sql import json_text
 from store.stats import SqlStatistics
+from store.urls import sqlite_in_memory
 from store.workspaces import WorkspaceHeads
 
 DEFAULT_URL = "sqlite+aiosqlite:///baton.db"
@@ -384,11 +385,6 @@ def _async_driver(url: URL) -> URL:
     """`sqlite:///…` and `postgresql://…` as people write them, with the asyncio drivers."""
     default = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
     return url.set(drivername=default.get(url.drivername, url.drivername))
-
-
-def sqlite_in_memory(url: URL) -> bool:
-    """Whether a SQLite URL names no file (`sqlite://`, `sqlite:///:memory:`)."""
-    return (url.database or ":memory:") == ":memory:"
 
 
 def _sqlite_file(url: URL) -> Path | None:
