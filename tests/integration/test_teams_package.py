@@ -175,3 +175,15 @@ def test_the_schema_baton_ships_is_microsoft_s_as_the_samples_hold_it() -> None:
     shipped = ROOT / "adapters" / "teams" / teams_package.SCHEMA
     assert shipped.read_bytes() == (SAMPLES / "schemas" / "MicrosoftTeams.v1.29.schema.json") \
         .read_bytes()
+
+
+def test_packaging_imports_no_database_platform_chart_or_http_code(tmp_path: Path) -> None:
+    from tests.integration.test_cli_imports import HEAVY, imported
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+    env |= {"BATON_TEAMS_APP_ID": APP_ID, "BATON_PUBLIC_URL": "https://baton.acme.io"}
+    loaded = imported("from baton.cli import main\nassert main(['teams', 'package']) == 0",
+                      env, tmp_path)
+    assert "jsonschema" in loaded and (tmp_path / "baton-teams.zip").is_file()
+    unwanted = HEAVY | {"sqlalchemy", "apscheduler", "redis", "PIL"}
+    assert not loaded & unwanted, sorted(loaded & unwanted)
