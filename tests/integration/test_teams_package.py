@@ -24,6 +24,9 @@ SAMPLES = ROOT / "tests" / "data" / "platform-samples" / "teams"
 SCHEMA = json.loads((SAMPLES / "schemas" / "MicrosoftTeams.v1.29.schema.json").read_text())
 TEMPLATE = ROOT / "adapters" / "teams" / "manifest.json"
 APP_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+# An app id comes with its client secret (Baton refuses one without the other); packaging
+# needs only the id.
+SECRET = {"BATON_TEAMS_APP_PASSWORD": "client-secret"}
 
 
 def schema_errors(manifest: dict[str, Any]) -> list[str]:
@@ -38,6 +41,11 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if name.upper().startswith("BATON_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+def given(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in (env | (SECRET if "BATON_TEAMS_APP_ID" in env else {})).items():
+        monkeypatch.setenv(name, value)
 
 
 def unzip(path: Path) -> dict[str, bytes]:
@@ -82,7 +90,7 @@ def test_the_message_extension_has_the_two_dialogs() -> None:
 def test_package_writes_the_manifest_with_the_app_id_and_domain_and_the_icons(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("BATON_TEAMS_APP_ID", APP_ID.upper())
+    given(monkeypatch, {"BATON_TEAMS_APP_ID": APP_ID.upper()})
     assert main(["teams", "package", "--out", "baton-teams.zip", "--domain",
                  "Baton.Acme.io"]) == 0
     assert "baton-teams.zip" in capsys.readouterr().out
@@ -110,8 +118,8 @@ def test_package_writes_the_manifest_with_the_app_id_and_domain_and_the_icons(
 
 def test_the_domain_comes_from_baton_public_url_and_the_same_settings_give_the_same_zip(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BATON_TEAMS_APP_ID", APP_ID)
-    monkeypatch.setenv("BATON_PUBLIC_URL", "https://bots.example.org/baton")
+    given(monkeypatch, {"BATON_TEAMS_APP_ID": APP_ID,
+                        "BATON_PUBLIC_URL": "https://bots.example.org/baton"})
     assert main(["teams", "package", "--out", "a.zip", "--website",
                  "https://intranet.example.org/baton"]) == 0
     assert main(["teams", "package", "--out", "b.zip", "--website",
@@ -146,8 +154,7 @@ def test_the_domain_comes_from_baton_public_url_and_the_same_settings_give_the_s
 def test_refusals_are_one_line_exit_2_and_write_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         env: dict[str, str], args: list[str], says: str) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    given(monkeypatch, env)
     assert main(["teams", "package", "--out", "out.zip", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith(says) and err.count("\n") == 1, err
@@ -165,7 +172,7 @@ def test_a_manifest_that_breaks_the_schema_is_refused_naming_where() -> None:
 def test_an_unwritable_destination_is_refused_in_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("BATON_TEAMS_APP_ID", APP_ID)
+    given(monkeypatch, {"BATON_TEAMS_APP_ID": APP_ID})
     assert main(["teams", "package", "--out", "missing/dir/out.zip", "--domain",
                  "baton.acme.io"]) == 2
     assert capsys.readouterr().err.startswith("Cannot write missing/dir/out.zip")
@@ -181,7 +188,7 @@ def test_packaging_imports_no_database_platform_chart_or_http_code(tmp_path: Pat
     from tests.integration.test_cli_imports import HEAVY, imported
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
-    env |= {"BATON_TEAMS_APP_ID": APP_ID, "BATON_PUBLIC_URL": "https://baton.acme.io"}
+    env |= {"BATON_TEAMS_APP_ID": APP_ID, "BATON_PUBLIC_URL": "https://baton.acme.io", **SECRET}
     loaded = imported("from baton.cli import main\nassert main(['teams', 'package']) == 0",
                       env, tmp_path)
     assert "jsonschema" in loaded and (tmp_path / "baton-teams.zip").is_file()
