@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,7 @@ escalation_chains:
 """
 
 SCRIPT = """\
+:time +{to_midnight}m
 handoff @bob Rotate the API keys
 :time +2h
 :time +1h
@@ -55,6 +57,15 @@ digest --weekly
 """
 
 
+def minutes_to_midnight() -> int:
+    """The console's clock is real time plus `:time`: the script first moves it to just past
+    midnight UTC, so the daily digest at 09:00 falls where the assertions expect it whatever
+    the hour the test runs at."""
+    now = datetime.now(UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return int((midnight - now).total_seconds() // 60) + 1
+
+
 def test_time_brings_reminder_breach_escalations_and_digests(tmp_path: Path) -> None:
     (tmp_path / "baton.yaml").write_text(CONFIG, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
@@ -62,14 +73,14 @@ def test_time_brings_reminder_breach_escalations_and_digests(tmp_path: Path) -> 
             "BATON_DATABASE_URL": f"sqlite:///{tmp_path / 'baton.db'}",
             "BATON_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-m", "baton.cli", "chat", "--as", "alice"],
-                         input=SCRIPT, env=env, cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120, check=False)
+                         input=SCRIPT.format(to_midnight=minutes_to_midnight()), env=env,
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "Traceback" not in out + run.stderr
     blocks = out.split("alice> :time")
-    assert len(blocks) == 8
-    first, reminder, breach, lead, quiet, channel, _ = blocks[1:]
+    assert len(blocks) == 9
+    first, reminder, breach, lead, quiet, channel, _ = blocks[2:]
     assert "⏰" not in first  # two hours in: nothing due yet
     assert "⏰ Baton sent a reminder on #1" in reminder
     assert "✉ to @bob: ⏳ Reminder: #1 “Rotate the API keys” — acknowledgement due" in reminder
