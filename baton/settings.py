@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = None  # single-tenant bots
     teams_local: bool = False  # no Bot Framework auth: the Emulator, local tests
     teams_openid_metadata_url: str | None = None  # sovereign clouds, tests
+    teams_login_url: str | None = None  # where the bot gets its tokens: sovereign clouds, tests
 
     console_user: str | None = None  # who `baton chat` speaks as by default
 
@@ -157,6 +158,13 @@ class Settings(BaseSettings):
             raise PydanticCustomError("range", "a number of seconds above 0, at most 3600")
         return value
 
+    @field_validator("teams_openid_metadata_url", "teams_login_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
+            raise PydanticCustomError("url", "an http(s):// address")
+        return value.strip()
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
@@ -177,9 +185,25 @@ class Settings(BaseSettings):
         if over_http and not self.slack_signing_secret:
             problems.append(f"{_var('slack_signing_secret')}: expected a value for Slack over "
                             f"HTTP (or {_var('slack_app_token')} for Socket Mode), got nothing")
+        problems += self._teams_problems()
         if problems:
             raise SettingsError(problems)
         return self
+
+    def _teams_problems(self) -> list[str]:
+        """Teams with an app id checks every request's token; without one it cannot, so an
+        app id left out never silently turns the checks off: only BATON_TEAMS_LOCAL=1 does."""
+        given = [name for name in ("teams_app_password", "teams_tenant_id",
+                                   "teams_openid_metadata_url", "teams_login_url")
+                 if getattr(self, name)]
+        if not self.teams_app_id and not self.teams_local and given:
+            return [f"{_var('teams_app_id')}: expected the Teams bot's app id with "
+                    f"{_var(given[0])} (or {_var('teams_local')}=1 to run Teams without token "
+                    f"checks), got nothing"]
+        if self.teams_app_id and not self.teams_app_password:
+            return [f"{_var('teams_app_password')}: expected the bot's client secret with "
+                    f"{_var('teams_app_id')} (Baton signs in to answer), got nothing"]
+        return []
 
     def chat_surfaces(self) -> tuple[ChatSurface, ...]:
         """The chat platforms whose credentials are set: Slack, Teams, both or neither."""

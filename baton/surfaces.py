@@ -30,9 +30,9 @@ Wiring = Callable[[App, web.Application, Metrics], Awaitable[Running | None]]
 def wirings() -> list[Wiring]:
     """Every surface Baton has, in the order they start (imported here, when serving: a
     platform's SDK is imported only by a process that serves it)."""
-    from baton import wire_slack
+    from baton import wire_slack, wire_teams
 
-    return [wire_slack.attach, api]
+    return [wire_slack.attach, wire_teams.attach, api]
 
 
 async def api(app: App, web_app: web.Application, metrics: Metrics) -> Running:

@@ -384,3 +384,20 @@ class AccountRow(Base):
     email: Mapped[str] = mapped_column(String(255), default="")  # folded to lower case
     time_zone: Mapped[str] = mapped_column(String(64), default="")
 
+
+
+class ConversationRow(Base):
+    """A conversation a surface may post in later (bot.conversations)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_account", "surface", "account"),
+                      Index("ix_conversations_tenant", "surface", "tenant", "updated_at"))
+
+    surface: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(255), default="")
+    tenant: Mapped[str] = mapped_column(String(64), default="")
+    team: Mapped[str] = mapped_column(String(255), default="")
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
