@@ -40,6 +40,8 @@ async def attach(app: App, web_app: web.Application, metrics: Metrics) -> Runnin
         return None
     config = teams_config(app.settings, app.workspace)
     session = aiohttp.ClientSession()
+    # The dialogs and the message extension plug in here: dialogs=<a Dialogs> (its invokes are
+    # adapters/teams/turns.py's DIALOG_INVOKES).
     surface = TeamsSurface(
         config, runner=app.runner, directory=app.directory, accounts=app.accounts,
         conversations=SqlConversations(app.database, app.clock),

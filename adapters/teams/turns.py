@@ -53,6 +53,16 @@ VERBS = frozenset(verb.value for verb in Verb)
 
 Lookup = Callable[[str], Awaitable[Profile | None]]
 
+#: The invokes Turns hands to `dialogs` (dialogs, task modules and the message extension).
+#: The dialogs module plugs in as TeamsSurface(..., dialogs=...) in baton/wire_teams.py; a new
+#: invoke name it answers is one more entry here.
+DIALOG_INVOKES = frozenset({
+    "task/fetch", "task/submit",
+    "composeExtension/fetchTask", "composeExtension/submitAction", "composeExtension/query",
+    "composeExtension/selectItem", "composeExtension/queryLink",
+    "application/search",
+})
+
 
 class Dialogs(Protocol):
     """Dialogs (task modules) and the message extension: `task/fetch`, `task/submit` and
@@ -198,7 +208,7 @@ class Turns(TeamsActivityHandler):  # type: ignore[misc]
         name = str(turn_context.activity.name or "")
         if name == "adaptiveCard/action":
             return await self.on_card_action(turn_context)
-        if name in ("task/fetch", "task/submit") or name.startswith("composeExtension/"):
+        if name in DIALOG_INVOKES:
             if self.dialogs is None:
                 return InvokeResponse(status=int(HTTPStatus.NOT_IMPLEMENTED))
             sender = await self.people.sender(turn_context.activity,

@@ -322,7 +322,7 @@ class MockTeams:
                                  status=201)
 
     async def _member(self, request: web.Request) -> web.Response:
-        call, _ = await self._record(request, "member")
+        _call, _ = await self._record(request, "member")
         member = self.members.get(unquote(request.match_info["member"]))
         if member is None:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation",
