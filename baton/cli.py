@@ -433,6 +433,7 @@ async def _serve(settings: Settings) -> int:
     from baton.app import build
     from baton.server import run_server
 
+    settings.check_serving()
     metrics = Metrics()
     app = await build(settings, observe=metrics.observe_command)
     try:

@@ -160,7 +160,9 @@ class Settings(BaseSettings):
 
     @field_validator("teams_openid_metadata_url", "teams_login_url")
     @classmethod
-    def _web_address(cls, value: str) -> str:
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
             raise PydanticCustomError("url", "an http(s):// address")
         return value.strip()
@@ -200,10 +202,15 @@ class Settings(BaseSettings):
             return [f"{_var('teams_app_id')}: expected the Teams bot's app id with "
                     f"{_var(given[0])} (or {_var('teams_local')}=1 to run Teams without token "
                     f"checks), got nothing"]
-        if self.teams_app_id and not self.teams_app_password:
-            return [f"{_var('teams_app_password')}: expected the bot's client secret with "
-                    f"{_var('teams_app_id')} (Baton signs in to answer), got nothing"]
         return []
+
+    def check_serving(self) -> None:
+        """What serving (not packaging) needs besides: a Teams bot with an app id signs in
+        with its secret to answer. SettingsError, one line, when that is missing."""
+        if self.teams_app_id and not self.teams_app_password:
+            raise SettingsError([
+                f"{_var('teams_app_password')}: expected the bot's client secret with "
+                f"{_var('teams_app_id')} (Baton signs in to answer), got nothing"])
 
     def chat_surfaces(self) -> tuple[ChatSurface, ...]:
         """The chat platforms whose credentials are set: Slack, Teams, both or neither."""
