@@ -23,6 +23,7 @@ from baton.surfaces import Running
 from baton.wire_teams import attach
 from bot.delivery import DeliveryFailed, NotHere, Transport
 from bot.messages import Outgoing
+from bot.ports import Clock
 from tests.adapters.teams.adaptive import SAMPLES, invoke_problems
 from tests.adapters.teams.mock_teams import TENANT, MockTeams
 
@@ -281,9 +282,10 @@ def settings(tmp: Path, mock: MockTeams, *, config: str = CONFIG, **values: Any)
     return Settings(**base)
 
 
-async def start_server(tmp: Path, mock: MockTeams, **values: Any) -> Server:
+async def start_server(tmp: Path, mock: MockTeams, *, clock: Clock | None = None,
+                       **values: Any) -> Server:
     metrics = Metrics()
-    app = await build(settings(tmp, mock, **values), observe=metrics.observe_command)
+    app = await build(settings(tmp, mock, **values), clock, observe=metrics.observe_command)
     web_app = health_app(app.ready, metrics)
     running = await attach(app, web_app, metrics)
     assert running is not None

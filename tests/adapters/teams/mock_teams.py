@@ -108,6 +108,7 @@ class Call:
     body: dict[str, Any]
     token: str
     id: str = ""  # the id the connector gave the new message
+    peer: Any = None  # the client's address and port: which connection the call came on
 
     @property
     def text(self) -> str:
@@ -267,7 +268,9 @@ class MockTeams:
         token = auth.removeprefix("Bearer ")
         conversation = unquote(request.match_info.get("conversation", ""))
         activity = unquote(request.match_info.get("activity", ""))
-        call = Call(kind, conversation, activity, body, token)
+        call = Call(kind, conversation, activity, body, token,
+                    peer=request.transport.get_extra_info("peername") if request.transport
+                    else None)
         self.calls.append(call)
         self._arrived.set()
         if token not in self.issued:

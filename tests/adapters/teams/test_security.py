@@ -158,3 +158,11 @@ def test_an_empty_app_id_never_turns_the_checks_off(tmp_path: Path, app_id: str 
     assert line.startswith("BATON_TEAMS_APP_ID: expected the Teams bot's app id"), line
     assert "BATON_TEAMS_LOCAL=1" in line and "secret" not in line
     assert not (tmp_path / "baton.db").exists()
+
+
+def test_serving_teams_without_its_secret_is_refused_in_one_line(tmp_path: Path) -> None:
+    done = _serve(tmp_path, BATON_TEAMS_APP_ID="0b6fe6d1-fece-44f7-9a48-56465e2d5ab8")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("BATON_TEAMS_APP_PASSWORD: expected the bot's client secret"), line
+    assert not (tmp_path / "baton.db").exists()
