@@ -166,3 +166,24 @@ def test_serving_teams_without_its_secret_is_refused_in_one_line(tmp_path: Path)
     [line] = done.stderr.splitlines()
     assert line.startswith("BATON_TEAMS_APP_PASSWORD: expected the bot's client secret"), line
     assert not (tmp_path / "baton.db").exists()
+
+
+async def test_local_mode_checks_nothing_and_says_so_loudly(
+        tmp_path: Path, mock: MockTeams, caplog: pytest.LogCaptureFixture) -> None:
+    """BATON_TEAMS_LOCAL=1 with no app id: the Bot Framework Emulator's way, no token."""
+    with caplog.at_level("WARNING"):
+        server = await start_server(tmp_path, mock, teams_local=True, teams_app_id=None,
+                                    teams_app_password=None, teams_openid_metadata_url=None,
+                                    teams_login_url=None)
+    try:
+        assert any("WITHOUT token checks" in r.getMessage() for r in caplog.records)
+        assert "WITHOUT TOKEN CHECKS" in server.teams.description
+        answer = await server.post(server.message("mine"), token=None)
+        assert answer.status == 200
+        [reply] = server.mock.of("reply")
+        assert reply.token == ""  # no app: nothing to sign in with, replies go unsigned
+        assert mock.sign_ins == 0
+        assert all("without the bot's token" in p for p in mock.problems)
+        mock.problems.clear()
+    finally:
+        await stop_server(server)
