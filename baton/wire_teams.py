@@ -11,6 +11,7 @@ from aiohttp import web
 
 from adapters.http.metrics import Metrics
 from adapters.teams.auth import TeamsConfig
+from adapters.teams.dialog_turns import DialogTurns
 from adapters.teams.surface import MESSAGES_PATH, TeamsSurface
 from baton.app import App
 from baton.settings import Settings
@@ -40,12 +41,13 @@ async def attach(app: App, web_app: web.Application, metrics: Metrics) -> Runnin
         return None
     config = teams_config(app.settings, app.workspace)
     session = aiohttp.ClientSession()
-    # The dialogs and the message extension plug in here: dialogs=<a Dialogs> (its invokes are
-    # adapters/teams/turns.py's DIALOG_INVOKES).
+    # The dialogs and the message extension (their invokes: turns.py's DIALOG_INVOKES).
+    dialogs = DialogTurns(app.workspace, app.runner, app.directory)
     surface = TeamsSurface(
         config, runner=app.runner, directory=app.directory, accounts=app.accounts,
         conversations=SqlConversations(app.database, app.clock),
-        uow=app.database.unit_of_work, clock=app.clock, session=session)
+        uow=app.database.unit_of_work, clock=app.clock, session=session, dialogs=dialogs)
+    dialogs.answer_through(surface.turns)
     surface.add_routes(web_app)
 
     async def close() -> None:
