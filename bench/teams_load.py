@@ -52,6 +52,7 @@ import datetime as dt
 import ipaddress
 import itertools
 import json
+import logging
 import os
 import pstats
 import shutil
@@ -315,6 +316,8 @@ async def serve_stock_bot(port: int, openid_url: str, login_url: str) -> None:
             await turn_context.send_activity(MessageFactory.text(
                 f"Got it: {turn_context.activity.text}"))
 
+    # A refused token is an exception that aiohttp logs with its traceback (and answers 500).
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(
         Settings(), credentials_factory=Factory(APP_ID, APP_PASSWORD)))
     bot = Echo()
