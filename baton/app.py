@@ -23,6 +23,7 @@ from bot.service import Baton
 from store.accounts import SqlAccounts
 from store.dedup import SqlDeduplicator
 from store.migrate import head, revision_of, upgrade
+from store.outbox import Surfaces
 from store.uow import Database
 
 if TYPE_CHECKING:  # redis is imported where BATON_REDIS_URL asks for it
@@ -92,7 +93,7 @@ class App:
 
 async def build(settings: Settings, clock: Clock | None = None, *, migrate: bool = True,
                 observe: Observe | None = None,
-                surfaces: tuple[str, ...] | None = None) -> App:
+                surfaces: Surfaces | None = None) -> App:
     """Load the configuration (raising ConfigError), migrate, and build the core over the
     store, for the surfaces that deliver (the settings', unless `surfaces` names them).
     `observe` times each command (/metrics)."""

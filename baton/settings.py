@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config import DEFAULT_PATH, ConfigError
+from bot.delivery import EVERY_MESSAGE, ITEM_CHANGES, Delivering
 
 ChatSurface = Literal["slack", "teams"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -221,10 +222,12 @@ class Settings(BaseSettings):
             chosen.append("teams")
         return tuple(chosen)
 
-    def delivering(self) -> tuple[str, ...]:
-        """The surfaces that deliver Baton's messages: the chat platforms configured, else the
-        console (`baton chat` prints them)."""
-        return self.chat_surfaces() or ("console",)
+    def delivering(self) -> dict[str, Delivering]:
+        """The surfaces that deliver Baton's messages, and what each takes: the chat platforms
+        configured (else the console: `baton chat` prints them) take every message; the API
+        (`baton serve` posts its webhooks) takes what happens to items."""
+        chat: dict[str, Delivering] = {s: EVERY_MESSAGE for s in self.chat_surfaces()}
+        return {**(chat or {"console": EVERY_MESSAGE}), "api": ITEM_CHANGES}
 
 
 _EXPECTED = {

@@ -144,7 +144,8 @@ class Ctx:
         origin = f"{source.surface}:{source.channel}" if source and source.channel else ""
         await self.uow.outbox.put(Outgoing(
             self.workspace, audience, to, text, f"{self.workspace}:{event.seq}:{audience}:{to}",
-            item.number if item else None, card, action=event.action, origin=origin))
+            item.number if item else None, card, action=event.action, origin=origin,
+            event=event.seq))
 
     async def actor_for(self, person: str) -> Actor:
         return await build_actor(self.uow, self.directory, self.workspace, person, self.now)

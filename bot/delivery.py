@@ -10,7 +10,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.messages import ABOUT_A_CARD, Outgoing
+from bot.messages import ABOUT_A_CARD, Audience, Outgoing
+
+
+@dataclass(frozen=True)
+class Delivering:
+    """What one surface takes from the outbox: the audiences it is given a row for (a message
+    to any other audience is not kept for it at all), and whether its messages about an item
+    keep their order there (`ordered`: an update or a thread line waits until the item's card
+    is posted on that surface)."""
+
+    audiences: frozenset[Audience] = frozenset(Audience)
+    ordered: bool = True
+
+
+#: A chat surface: every message, an item's in the order they were written.
+EVERY_MESSAGE = Delivering()
+#: A surface that reports what happens to items (webhooks): an item's new card and each of its
+#: changes, nothing addressed to a person, a team or a thread, and each change standing alone
+#: (it carries its own number to order by).
+ITEM_CHANGES = Delivering(frozenset({Audience.CARD, Audience.CARD_UPDATE}), ordered=False)
 
 
 @dataclass(frozen=True)
@@ -110,6 +129,12 @@ class Transport(ABC):
     surface: str
     #: What the platform allows per conversation; places() may name more than one place.
     pacing: Pacing = UNPACED
+    #: Whether the messages of one conversation must not overtake each other (a chat thread):
+    #: a failed one holds back the rest of its conversation, and a Retry-After holds its
+    #: places. False: once tried, each message stands alone, so a failure or a Retry-After
+    #: delays that message only (webhooks: one receiver's failure must not hold back what
+    #: every other receiver is owed; see Delivering.ordered for the outbox's side).
+    ordered: bool = True
 
     @abstractmethod
     async def deliver(self, message: Outgoing) -> None:

@@ -165,5 +165,6 @@ async def post_digest(ctx: Ctx, team: str, *, weekly: bool = False,
         await ctx.uow.outbox.put(Outgoing(
             ctx.workspace, Audience.TEAM, team, part,
             f"{ctx.workspace}:{event.seq}:{Audience.TEAM}:{team}:{n}",
-            card={"chart": chart} if first else None, attachment=attachment, action="digest"))
+            card={"chart": chart} if first else None, attachment=attachment, action="digest",
+            event=event.seq))
     return message

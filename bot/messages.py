@@ -33,7 +33,9 @@ class Outgoing:
 
     `to` is a person id (PERSON), a team name (TEAM, CARD) or the item's number (CARD_UPDATE,
     THREAD). `action` is what happened (the event's action: created, accept, remind, digest…),
-    for surfaces that say it their own way (webhooks, notifications)."""
+    for surfaces that say it their own way (webhooks, notifications); `event` is that event's
+    place in its workspace's audit chain (its seq), so such a surface can name the change the
+    same way on every retry."""
 
     workspace: str
     audience: Audience
@@ -49,3 +51,4 @@ class Outgoing:
     # Where the item was raised, `<surface>:<conversation>`, for the surface that posts its
     # card there as well as in the team's channel.
     origin: str = ""
+    event: int | None = None

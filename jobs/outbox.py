@@ -246,7 +246,9 @@ class OutboxWorker:
 
     async def _deliver_lane(self, lane: _Lane) -> None:
         """After a retryable failure or a slot beyond the horizon, the rest of the lane goes
-        back to the table for the same instant, so nothing overtakes it."""
+        back to the table for the same instant, so nothing overtakes it; on a surface whose
+        messages keep no order (Transport.ordered) a failed one is retried alone and the
+        rest go on."""
         transport = lane.transport
         pacer = self.pacer(transport.surface)
         while lane.queue:
@@ -273,7 +275,7 @@ class OutboxWorker:
                     return
                 lane.queue.popleft()
                 retry_at = await self._deliver(transport, places, queued)
-            if retry_at is not None:
+            if retry_at is not None and transport.ordered:
                 await self._postpone(lane, retry_at)
                 return
 
@@ -321,7 +323,9 @@ class OutboxWorker:
         failures = queued.attempts + 1
         park = permanent or failures >= self.settings.max_attempts
         retry_at = None if park else now + self.settings.backoff.delay(failures, retry_after)
-        if retry_after is not None and math.isfinite(retry_after):
+        transport = self.transports.get(surface)
+        ordered = transport is None or transport.ordered
+        if ordered and retry_after is not None and math.isfinite(retry_after):
             for place in places:  # the channel a card was refused in waits too
                 self.pacer(surface).hold(place, now + timedelta(seconds=retry_after))
         await self.queue.failed(queued.id, error[:2000], retry_at)

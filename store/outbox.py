@@ -1,14 +1,15 @@
 """Messages written with the change that caused them, delivered later with retries.
 
-A message the core writes is kept once for every surface that delivers (one row each, its key
-`<message key>@<surface>`), so each surface's delivery is retried, paced and recorded on its
-own: an outage on one platform never delays or doubles another's.
+A message the core writes is kept once for every surface that delivers it (one row each, its
+key `<message key>@<surface>`), so each surface's delivery is retried, paced and recorded on its
+own: an outage on one platform never delays or doubles another's. A surface may take only some
+audiences (bot.delivery.Delivering): a message to another audience gets no row for it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from bot.delivery import OutboxStats, Queued
+from bot.delivery import EVERY_MESSAGE, Delivering, OutboxStats, Queued
 from bot.messages import AFTER_THE_CARD, Audience, Outgoing
 from bot.ports import Outbox
 from bot.rich import Rich
@@ -53,10 +54,23 @@ _NOT_BEHIND_A_CARD = or_(
                     unposted_card(_card)))
 
 
-def _ready(now: datetime) -> ColumnElement[bool]:
-    """A pending row a claim takes at `now`: due, and not behind its item's unposted card."""
-    return and_(or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
-                _NOT_BEHIND_A_CARD)
+def _ready(now: datetime, unordered: Sequence[str] = ()) -> ColumnElement[bool]:
+    """A pending row a claim takes at `now`: due, and not behind its item's unposted card
+    (on a surface whose messages keep no order, nothing waits for a card)."""
+    due = or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now)
+    if unordered:
+        return and_(due, or_(OutboxRow.surface.in_(unordered), _NOT_BEHIND_A_CARD))
+    return and_(due, _NOT_BEHIND_A_CARD)
+
+
+Surfaces = Mapping[str, Delivering] | Sequence[str]
+
+
+def delivering(surfaces: Surfaces) -> dict[str, Delivering]:
+    """Each delivering surface and what it takes; surfaces given by name take everything."""
+    if isinstance(surfaces, Mapping):
+        return dict(surfaces) or {"": EVERY_MESSAGE}
+    return {surface: EVERY_MESSAGE for surface in surfaces} or {"": EVERY_MESSAGE}
 
 
 _SENT = update(_table).where(_outbox.c.id == bindparam("message")).values(
@@ -84,25 +98,28 @@ class SqlOutbox(Outbox):
     and deliver outside the transaction without another replica taking the same messages.
     """
 
-    def __init__(self, session: SqlSession, surfaces: Sequence[str] = ("",),
+    def __init__(self, session: SqlSession, surfaces: Surfaces = ("",),
                  lease: timedelta = LEASE) -> None:
         self._session = session
-        self._surfaces = tuple(surfaces) or ("",)
+        self._surfaces = delivering(surfaces)
+        self._unordered = tuple(s for s, takes in self._surfaces.items() if not takes.ordered)
         self._lease = lease
         self._queued: list[dict[str, Any]] = []
 
     async def put(self, message: Outgoing) -> None:
-        """Queued here, once for each delivering surface, and inserted with the others at
-        `flush` (before the commit, or before anything else this outbox does): a command
-        puts several, a sweep hundreds."""
+        """Queued here, once for each delivering surface that takes its audience, and inserted
+        with the others at `flush` (before the commit, or before anything else this outbox
+        does): a command puts several, a sweep hundreds."""
         row = {"workspace": message.workspace, "delivery": message.audience.value,
                "to": message.to, "item": message.item,
                "text": json.dumps(message.text.to_json(), ensure_ascii=False),
                "card": message.card,  # written as plain JSON (store.sql.json_text)
                "attachment": message.attachment, "state": PENDING, "attempts": 0,
-               "last_error": "", "action": message.action, "origin": message.origin}
+               "last_error": "", "action": message.action, "origin": message.origin,
+               "event": message.event}
         self._queued += [{**row, "surface": surface, "key": row_key(message.key, surface)}
-                         for surface in self._surfaces]
+                         for surface, takes in self._surfaces.items()
+                         if message.audience in takes.audiences]
 
     async def flush(self) -> None:
         """Insert the messages put since the last flush, in put order (which is id order:
@@ -145,7 +162,7 @@ class SqlOutbox(Outbox):
         `lease` runs out. A `worker` is recorded, so a row it leased before is known to have
         been possibly delivered."""
         await self.flush()
-        ready = select(_outbox).where(OutboxRow.state == PENDING, _ready(now))
+        ready = select(_outbox).where(OutboxRow.state == PENDING, _ready(now, self._unordered))
         if surfaces is not None:
             ready = ready.where(OutboxRow.surface.in_([*surfaces, ""]))
         ready = ready.order_by(OutboxRow.id).limit(limit)
@@ -177,7 +194,7 @@ class SqlOutbox(Outbox):
 
     async def stats(self, now: datetime) -> OutboxStats:
         await self.flush()
-        ready = _ready(now)  # as a claim sees it
+        ready = _ready(now, self._unordered)  # as a claim sees it
         pending = (await self._session.execute(select(
             func.count(), func.count().filter(ready), func.min(OutboxRow.created_at).filter(ready),
         ).where(OutboxRow.state == PENDING))).one()
@@ -254,5 +271,6 @@ _LEGACY = {"dm": Audience.PERSON, "channel": Audience.TEAM}
 def _queued(row: Row[Any], *, uncertain: bool = False) -> Queued:
     audience = _LEGACY.get(row.delivery) or Audience(row.delivery)
     message = Outgoing(row.workspace, audience, row.to, _rich(row.text), _message_key(row),
-                       row.item, row.card, row.attachment, row.action or "", row.origin or "")
+                       row.item, row.card, row.attachment, row.action or "", row.origin or "",
+                       row.event)
     return Queued(row.id, row.surface, message, row.attempts, uncertain)

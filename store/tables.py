@@ -224,6 +224,7 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32), default="", server_default="")
     origin: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    event: Mapped[int | None] = mapped_column(Integer)  # the seq of the event that caused it
 
 
 def unposted_card(outbox: Any) -> ColumnElement[bool]:
@@ -369,6 +370,20 @@ class WebhookRow(Base):
     item: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class WebhookReceiptRow(Base):
+    """What one receiver answered to one webhook delivery (`webhook-id`): accepted (2xx) or
+    refused for good (another 4xx). A retried outbox row posts only to receivers without one.
+    `receiver` is a digest of the client and the URL."""
+
+    __tablename__ = "api_webhook_receipts"
+
+    webhook_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    receiver: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[bool]
+    at: Mapped[datetime]
 
 
 class AccountRow(Base):

@@ -31,7 +31,7 @@ from store.events import SqlEventLog
 from store.held import Held
 from store.items import SqlItemRepository
 from store.loop_threads import LoopThreads, Together
-from store.outbox import SqlOutbox
+from store.outbox import SqlOutbox, Surfaces, delivering
 from store.posts import SqlCardPosts
 from store.session import HandedSession, SavepointSession, ThreadSession
 from store.sql import json_text
@@ -64,7 +64,7 @@ class SqlUnitOfWork(UnitOfWork):
     outbox: SqlOutbox
 
     def __init__(self, session: AsyncSession | ThreadSession | HandedSession, *,
-                 whole_database: bool = False, surfaces: tuple[str, ...] = ("",)) -> None:
+                 whole_database: bool = False, surfaces: Surfaces = ("",)) -> None:
         self._session = session
         self._heads = WorkspaceHeads(session)  # items and events share this transaction's
         self._held = Held(whole_database)  # what it holds: shared by items and claims
@@ -157,10 +157,11 @@ class Database:
     """
 
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False,
-                 surfaces: tuple[str, ...] = ("",)) -> None:
+                 surfaces: Surfaces = ("",)) -> None:
         self.url = _async_driver(make_url(url))
-        # Every message the core writes is kept once for each surface that delivers.
-        self.surfaces = surfaces
+        # Every message the core writes is kept once for each surface that delivers it: a
+        # surface named alone takes every message, a mapping says what each one takes.
+        self.surfaces = delivering(surfaces)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if sqlite_in_memory(self.url):
@@ -350,7 +351,7 @@ class Database:
         await self.dispose()
 
 
-async def _unit(session: ThreadSession, work: Work, surfaces: tuple[str, ...]) -> Any:
+async def _unit(session: ThreadSession, work: Work, surfaces: Surfaces) -> Any:
     async with SqlUnitOfWork(session, whole_database=True, surfaces=surfaces) as uow:
         return await work(uow)
 

@@ -9,6 +9,8 @@ import pytest
 
 from baton.settings import Settings, SettingsError
 from bot.config import ConfigError
+from bot.delivery import EVERY_MESSAGE, ITEM_CHANGES
+from bot.messages import Audience
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +29,7 @@ def test_defaults() -> None:
     assert settings.config is None
     assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 3000, "INFO")
     assert settings.teams_local is False
-    assert settings.chat_surfaces() == () and settings.delivering() == ("console",)
+    assert settings.chat_surfaces() == () and tuple(settings.delivering()) == ("console", "api")
 
 
 def test_values_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,7 +134,13 @@ def test_surfaces_that_deliver(monkeypatch: pytest.MonkeyPatch, env: dict[str, s
                                surfaces: tuple[str, ...]) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert Settings().delivering() == surfaces
+    delivering = Settings().delivering()
+    assert tuple(delivering) == (*surfaces, "api")  # the API's webhooks, always
+    assert all(delivering[s] == EVERY_MESSAGE for s in surfaces)
+    # ... but only what happens to items, each change on its own: no chat message gains a row
+    assert delivering["api"] == ITEM_CHANGES
+    assert delivering["api"].audiences == {Audience.CARD, Audience.CARD_UPDATE}
+    assert not delivering["api"].ordered
 
 
 @pytest.mark.parametrize(("env", "message"), [
