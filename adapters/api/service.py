@@ -50,6 +50,7 @@ from bot.events import Event
 from bot.items import Item, Kind, Policy, State
 from bot.people import Directory
 from bot.ports import Clock
+from bot.rich import Rich
 from bot.rules import Verb
 from bot.service import Baton
 
@@ -379,7 +380,7 @@ def item_out(item: Item, events: list[Event] | None, raised: ApiRequest | None) 
 
 def trail_event(event: Event) -> TrailEvent:
     after = dict(event.after)
-    note = str(after.pop("note", "") or "")
+    note = str(Rich.from_json(after.pop("note", "") or ""))  # kept as rich text: as words
     via = after.pop("via", None)
     changes = {k: Change(before=event.before.get(k), after=v) for k, v in after.items()
                if k in event.before}
