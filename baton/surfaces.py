@@ -36,12 +36,10 @@ def wirings() -> list[Wiring]:
 
 
 async def api(app: App, web_app: web.Application, metrics: Metrics) -> Running:
-    """/api/v1 and /mcp, always: pipelines and AI agents ask people through them."""
-    from baton.wire_api import attach_api
+    """/api/v1 and /mcp, always: pipelines and AI agents ask people through them, and get
+    the answer back by long-poll or by the webhooks this surface delivers."""
+    from baton.wire_api import attach_api, webhooks
 
     attach_api(web_app, app)
-
-    async def close() -> None:  # its routes end with the server
-        return None
-
-    return Running("the API (/api/v1) and MCP (/mcp)", None, close)
+    transport = webhooks(app)  # its routes end with the server; its HTTP client here
+    return Running("the API (/api/v1, webhooks) and MCP (/mcp)", transport, transport.close)

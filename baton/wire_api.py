@@ -14,10 +14,11 @@ from aiohttp import web
 from adapters.api.ratelimit import RateLimit
 from adapters.api.routes import api_app
 from adapters.api.service import ApiService, hash_token, new_signing_secret, new_token
+from adapters.api.transport import WebhookTransport
 from adapters.api.watch import Watch
 from baton.app import App
 from bot.clients import Client, Scope
-from store.api import SqlApiRequests, SqlClients, SqlItemIndex, SqlSubscriptions
+from store.api import SqlApiRequests, SqlClients, SqlItemIndex, SqlReceipts, SqlSubscriptions
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,12 @@ def service(app: App) -> ApiService:
                   publish=publish if redis else None)
     return ApiService(app.baton, app.directory, app.clock, app.workspace,
                       SqlClients(db), SqlApiRequests(db), index, watch, SqlSubscriptions(db))
+
+
+def webhooks(app: App) -> WebhookTransport:
+    """What delivers the API's webhooks from the outbox (surface "api")."""
+    db = app.database
+    return WebhookTransport(SqlItemIndex(db), SqlSubscriptions(db), SqlReceipts(db), app.clock)
 
 
 @dataclass

@@ -151,6 +151,31 @@ class Subscriptions(ABC):
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """What one receiver answered to one webhook delivery (its `webhook-id`): accepted, or
+    refused for good. `receiver` tells receivers apart (a client's callback URL)."""
+
+    webhook_id: str
+    receiver: str
+    status: int  # the HTTP status it answered
+    at: datetime
+    refused: bool = False
+
+
+class Receipts(ABC):
+    """Which receivers have had which webhook deliveries: kept as each answers, so that a
+    delivery retried for one receiver, or after a crash, is not posted again to the others."""
+
+    @abstractmethod
+    async def of(self, webhook_ids: list[str]) -> dict[tuple[str, str], Receipt]:
+        """The receipts kept for these deliveries, by (webhook id, receiver)."""
+
+    @abstractmethod
+    async def keep(self, receipt: Receipt) -> None:
+        """Record one receiver's answer; one kept already stays as it is."""
+
+
+@dataclass(frozen=True)
 class Mark:
     """Where an item stands, to tell whether it moved."""
 
@@ -200,6 +225,12 @@ class ItemIndex(ABC):
     async def item(self, workspace: str, number: int, *,
                    trail: bool = False) -> ItemRead | None:
         """One item with its API request and, with `trail`, its events, in one read."""
+
+    @abstractmethod
+    async def change(self, workspace: str, number: int,
+                     seq: int) -> tuple[ItemRead, Event] | None:
+        """One item with its API request, and the event `seq` of its trail, in one read;
+        None if either is not there."""
 
 
 IDEMPOTENCY_KEPT = timedelta(hours=24)

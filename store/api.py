@@ -21,12 +21,25 @@ from bot.clients import (
     ItemRead,
     Mark,
     PageQuery,
+    Receipt,
+    Receipts,
     Scope,
     Subscription,
     Subscriptions,
 )
+from bot.events import Event
 from bot.items import Item, State
-from store.tables import ApiRequestRow, ApiTokenRow, ItemRow, WebhookRow
+from store.events import as_event
+from store.sql import dialect_of, insert_ignoring
+from store.tables import (
+    ApiRequestRow,
+    ApiTokenRow,
+    Base,
+    EventRow,
+    ItemRow,
+    WebhookReceiptRow,
+    WebhookRow,
+)
 from store.uow import Database, SqlUnitOfWork
 
 
@@ -274,6 +287,48 @@ class SqlItemIndex(ItemIndex):
             return ItemRead(item, raised.get(item.source.message), events)
 
         return await self._db.read(work)
+
+    async def change(self, workspace: str, number: int,
+                     seq: int) -> tuple[ItemRead, Event] | None:
+        async def work(uow: SqlUnitOfWork) -> tuple[ItemRead, Event] | None:
+            item = await uow.items.get(workspace, number)
+            if item is None:
+                return None
+            row = (await uow.session.execute(select(EventRow.__table__).where(
+                EventRow.workspace == workspace, EventRow.seq == seq,
+                EventRow.item == number))).one_or_none()
+            if row is None:
+                return None
+            raised = await _raised(uow, workspace, [item])
+            return ItemRead(item, raised.get(item.source.message)), as_event(row)
+
+        return await self._db.read(work)
+
+
+_KEEP = insert_ignoring(Base.metadata.tables[WebhookReceiptRow.__tablename__],
+                        ["webhook_id", "receiver"])
+
+
+class SqlReceipts(Receipts):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def of(self, webhook_ids: list[str]) -> dict[tuple[str, str], Receipt]:
+        if not webhook_ids:
+            return {}
+        rows = await _rows(self._db, select(WebhookReceiptRow.__table__).where(
+            WebhookReceiptRow.webhook_id.in_(webhook_ids)))
+        return {(r.webhook_id, r.receiver): Receipt(r.webhook_id, r.receiver, r.status, r.at,
+                                                    r.refused) for r in rows}
+
+    async def keep(self, receipt: Receipt) -> None:
+        async def work(uow: SqlUnitOfWork) -> None:
+            await uow.session.execute(_KEEP[dialect_of(uow.session)], {
+                "webhook_id": receipt.webhook_id, "receiver": receipt.receiver,
+                "status": receipt.status, "refused": receipt.refused, "at": receipt.at})
+            await uow.commit()
+
+        await self._db.write(work)
 
 
 async def _raised(uow: SqlUnitOfWork, workspace: str,

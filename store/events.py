@@ -51,13 +51,13 @@ class SqlEventLog(EventLog):
         await self.flush()
         rows = await self._session.execute(select(_events).where(
             EventRow.workspace == workspace, EventRow.item == number).order_by(EventRow.seq))
-        return [_event(r) for r in rows]
+        return [as_event(r) for r in rows]
 
     async def all(self, workspace: str) -> list[Event]:
         await self.flush()
         rows = await self._session.execute(
             select(_events).where(EventRow.workspace == workspace).order_by(EventRow.seq))
-        return [_event(r) for r in rows]
+        return [as_event(r) for r in rows]
 
     async def head(self, workspace: str) -> tuple[int, str]:
         known = self._heads.known(workspace)
@@ -79,6 +79,7 @@ def _as_stored(draft: EventDraft) -> EventDraft:
                       plain_json(draft.after))
 
 
-def _event(row: Row[Any]) -> Event:
+def as_event(row: Row[Any]) -> Event:
+    """An event as read from its row."""
     return Event(row.workspace, row.seq, row.item, row.actor, row.action, row.at, row.surface,
                  row.before, row.after, row.prev_hash, row.hash)

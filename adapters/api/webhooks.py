@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.items import Item, Kind, Outcome
+from bot.events import Event
+from bot.items import Kind, Outcome
 
 CREATED = "item.created"
 CHANGED = "item.changed"
@@ -28,20 +29,30 @@ BREACHED = "sla.breached"
 EVENT_TYPES = (CREATED, CHANGED, DECIDED, RESOLVED, BREACHED)
 
 
-def event_types(action: str, item: Item) -> list[str]:
-    """The webhook events one change of `item` (the core's action: created, approve, breach…)
-    makes, most specific last."""
+def event_types(action: str, kind: Kind, outcome: Outcome | None = None) -> list[str]:
+    """The webhook events one change of an item of `kind` makes, most specific last: `action`
+    is the core's (created, approve, breach…), `outcome` the one this very change gave the
+    item (read from its event, not from the item as it is later)."""
     if action == "created":
         return [CREATED]
     types = [CHANGED]
     if action == "breach":
         types.append(BREACHED)
-    if action == "resolve" and item.kind is Kind.EXCEPTION:
+    if action == "resolve" and kind is Kind.EXCEPTION:
         types.append(RESOLVED)
-    if action in ("approve", "reject") and item.kind is Kind.APPROVAL and \
-            item.outcome in (Outcome.APPROVED, Outcome.REJECTED):
+    if action in ("approve", "reject") and kind is Kind.APPROVAL and \
+            outcome in (Outcome.APPROVED, Outcome.REJECTED):
         types.append(DECIDED)
     return types
+
+
+def outcome_of(event: Event) -> Outcome | None:
+    """The outcome an event gave its item, if it gave one."""
+    given = event.after.get("outcome")
+    try:
+        return Outcome(given) if isinstance(given, str) else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

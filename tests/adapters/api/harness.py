@@ -15,6 +15,7 @@ from baton import wire_api
 from baton.app import App, build
 from baton.settings import Settings
 from bot.context import Request
+from bot.ports import Clock
 
 CONFIG = """
 workspace: acme
@@ -70,7 +71,7 @@ class Api:
 
 
 async def start_api(tmp: Path, *, config: str = CONFIG, port: int = 0,
-                    **settings: Any) -> Api:
+                    clock: Clock | None = None, **settings: Any) -> Api:
     (tmp / "baton.yaml").write_text(config)
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{tmp / 'baton.db'}",
@@ -80,7 +81,7 @@ async def start_api(tmp: Path, *, config: str = CONFIG, port: int = 0,
         "slack_client_secret": None, "slack_signing_secret": None,
     }
     values.update(settings)
-    app = await build(Settings(**values))
+    app = await build(Settings(**values), clock)
     web_app = health_app(app.ready)
     surface = wire_api.attach_api(web_app, app)
     runner = await serve(web_app, "127.0.0.1", port)

@@ -26,25 +26,19 @@ from adapters.api.webhooks import (
     verify,
 )
 from adapters.http.server import serve
-from bot.items import Item, Kind, Outcome, State
+from bot.items import Kind, Outcome
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _item(kind: Kind, outcome: Outcome | None = None) -> Item:
-    return Item("acme", 7, kind, "t", "alice", "release", T0, T0, outcome=outcome,
-                state=State.DONE if outcome else State.OPEN)
-
-
 def test_events_of_each_change() -> None:
-    assert event_types("created", _item(Kind.APPROVAL)) == [CREATED]
-    assert event_types("comment", _item(Kind.HANDOFF)) == [CHANGED]
-    assert event_types("approve", _item(Kind.APPROVAL)) == [CHANGED]  # not settled yet
-    assert event_types("approve", _item(Kind.APPROVAL, Outcome.APPROVED)) == [CHANGED, DECIDED]
-    assert event_types("reject", _item(Kind.APPROVAL, Outcome.REJECTED)) == [CHANGED, DECIDED]
-    assert event_types("resolve", _item(Kind.EXCEPTION, Outcome.RESOLVED)) == [CHANGED,
-                                                                              RESOLVED]
-    assert event_types("breach", _item(Kind.HANDOFF)) == [CHANGED, BREACHED]
+    assert event_types("created", Kind.APPROVAL) == [CREATED]
+    assert event_types("comment", Kind.HANDOFF) == [CHANGED]
+    assert event_types("approve", Kind.APPROVAL) == [CHANGED]  # not settled yet
+    assert event_types("approve", Kind.APPROVAL, Outcome.APPROVED) == [CHANGED, DECIDED]
+    assert event_types("reject", Kind.APPROVAL, Outcome.REJECTED) == [CHANGED, DECIDED]
+    assert event_types("resolve", Kind.EXCEPTION, Outcome.RESOLVED) == [CHANGED, RESOLVED]
+    assert event_types("breach", Kind.HANDOFF) == [CHANGED, BREACHED]
 
 
 async def test_a_receiver_verifies_each_delivery_and_drops_repeats() -> None:
