@@ -201,7 +201,8 @@ class Server:
     # --- what Baton did ------------------------------------------------------------------
 
     async def deliver(self) -> list[Outgoing]:
-        """Deliver what the outbox holds through the Slack transport, as the worker would."""
+        """Deliver what the outbox holds for Slack through its transport, as the worker would
+        (another surface's rows, the API's webhooks, are set aside as skipped)."""
         delivered: list[Outgoing] = []
         transport = self.slack.transport
         while True:
@@ -215,6 +216,8 @@ class Server:
                 failure: DeliveryFailed | None = None
                 absent: NotHere | None = None
                 try:
+                    if queued.surface != transport.surface:  # the API's webhooks, here
+                        raise NotHere(f"a row for {queued.surface}, not {transport.surface}")
                     await transport.deliver(queued.message)
                 except DeliveryFailed as exc:
                     failure = exc
