@@ -359,3 +359,14 @@ async def test_without_a_valid_token_a_dialog_opens_nothing(server: Server) -> N
     async with server.http.post(f"{server.url}/api/messages", data=json.dumps(body),
                                 headers=headers) as response:
         assert response.status == 401
+
+
+async def test_a_message_extension_invoke_baton_does_not_offer_is_not_implemented(
+        server: Server) -> None:
+    """Baton's manifest has action commands only: a search command's query is not Baton's."""
+    query = invoke(server, SEARCH, name="composeExtension/query",
+                   value={"commandId": "searchQuery", "parameters": [
+                       {"name": "searchQuery", "value": "bob"}]})
+    status, answer = await send(server, query)
+    assert (status, answer) == (501, None)
+    assert await written(server) == (0, 0, 0)
