@@ -13,9 +13,13 @@ from typing import TYPE_CHECKING
 
 from baton.app import App
 from baton.settings import SettingsError
+from bot.commands import Unreachable as UnreachableCommand
+from bot.context import Request
 from bot.delivery import Transport
+from bot.messages import Outgoing
+from bot.service import SYSTEM
 from jobs.charts import render_weekly_chart
-from jobs.outbox import Observe, OutboxWorker, WorkerSettings
+from jobs.outbox import Observe, OutboxWorker, Unreachable, WorkerSettings
 from jobs.scheduler import DigestJob, Jobs, digest_jobs
 from store.queue import SqlOutboxQueue
 
@@ -32,7 +36,23 @@ def outbox_worker(app: App, transports: Sequence[Transport], *,
                               max_attempts=app.settings.outbox_max_attempts)
     return OutboxWorker(SqlOutboxQueue(app.database), transports, app.clock, settings,
                         wake=app.wake, data_dir=app.settings.data_dir.resolve(),
-                        render=render_weekly_chart, observe=observe)
+                        render=render_weekly_chart, observe=observe,
+                        unreachable=unreachable_reporter(app))
+
+
+def unreachable_reporter(app: App) -> Unreachable:
+    """A person no surface reached about an item is said in its trail, its card's thread and
+    to its requester: the core's Unreachable, once per message (the delivery key)."""
+
+    async def report(message: Outgoing, reasons: tuple[str, ...]) -> None:
+        if message.item is None:
+            return
+        request = Request(message.workspace, SYSTEM.id, "outbox",
+                          delivery=f"unreachable:{message.key}")
+        await app.runner.command(request, UnreachableCommand(message.item, message.to,
+                                                             reasons))
+
+    return report
 
 
 def schedules(app: App) -> list[DigestJob]:

@@ -101,4 +101,15 @@ class Tick:
     now: datetime
 
 
-Command = Create | Act | Mine | ListItems | Show | Audit | Away | Back | Digest | Help | Tick
+@dataclass(frozen=True)
+class Unreachable:
+    """The outbox's report: a message about item `number` for `person` reached them on no
+    surface (`reasons`: each surface's why). Only Baton's own delivery worker sends it."""
+
+    number: int
+    person: str
+    reasons: tuple[str, ...] = ()
+
+
+Command = Create | Act | Mine | ListItems | Show | Audit | Away | Back | Digest | Help | Tick | \
+    Unreachable

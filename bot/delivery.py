@@ -90,6 +90,11 @@ class OutboxQueue(ABC):
     @abstractmethod
     async def stats(self, now: datetime) -> OutboxStats: ...
 
+    async def outcomes(self, key: str) -> list[tuple[str, str, str]]:
+        """Each surface's row of one message (by its key): surface, state, last error. Empty
+        when the queue cannot tell."""
+        return []
+
 
 class DeliveryFailed(Exception):
     """A message could not be delivered now. `retry_after` (seconds) is the platform's own wish

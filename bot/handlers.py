@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import presenters as say
 from bot.approvals import pending_approvers, policy_problem
-from bot.commands import Act, Away, Back, Create, Tick
+from bot.commands import Act, Away, Back, Create, Tick, Unreachable
 from bot.context import Ctx
 from bot.digests import post_digest
 from bot.events import Event
@@ -263,3 +263,20 @@ async def digest(ctx: Ctx, team: str, *, weekly: bool = False) -> Rich:
     if public:
         return say.digest_posted("weekly" if weekly else "daily", name)
     return say.digest_sent_privately(name) + "\n" + digest_text
+
+
+async def unreachable(ctx: Ctx, cmd: Unreachable) -> Rich:
+    """A person no surface could reach about an item: said once per item and person, in its
+    trail, under every copy of its card and to its requester (with the card), so a message
+    is never lost silently."""
+    item = await ctx.load(cmd.number)
+    told = await ctx.uow.events.for_item(ctx.workspace, item.number)
+    if any(e.action == "unreachable" and e.after.get("person") == cmd.person for e in told):
+        return Rich()
+    note = say.unreachable_note(cmd.person, cmd.reasons)
+    event = await ctx.record("unreachable", item, item, text=note, actor="baton",
+                             extra={"person": cmd.person})
+    line = say.change_line("unreachable", "baton", item, note)
+    if item.requester != cmd.person:
+        await ctx.dm(event, item.requester, line, item)
+    return line

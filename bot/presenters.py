@@ -524,8 +524,12 @@ def nudge_note(item: Item, zone: ZoneInfo, asked: list[str]) -> Rich:
                who=people(asked))
 
 
-def unreachable_note(person_id: str) -> Rich:
-    return fmt("{who} (no chat surface knows them yet)", who=person(person_id))
+def unreachable_note(person_id: str, reasons: Sequence[str] = ()) -> Rich:
+    """Whom Baton could reach nowhere, and each surface's reason."""
+    if not reasons:
+        return fmt("{who} (no chat surface knows them yet)", who=person(person_id))
+    return fmt("{who} on any chat platform ({why})", who=person(person_id),
+               why="; ".join(reasons))
 
 
 # --- the trail --------------------------------------------------------------------------------

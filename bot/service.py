@@ -23,6 +23,7 @@ from bot.commands import (
     Mine,
     Show,
     Tick,
+    Unreachable,
 )
 from bot.context import Ctx, Request, build_actor
 from bot.due import DueError
@@ -165,6 +166,10 @@ class Baton:
                     return Reply(say.only_timers(), ok=False)
                 lines, more = await handlers.tick(ctx, command)
                 return Reply(join(lines, "\n"), more=more)
+            case Unreachable():
+                if ctx.actor.id != SYSTEM.id:
+                    return Reply(say.only_timers(), ok=False)
+                return Reply(await handlers.unreachable(ctx, command))
         raise AssertionError(f"unhandled command {command!r}")
 
     def _item_reply(self, ctx: Ctx, item: Item, text: Rich) -> Reply:

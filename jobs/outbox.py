@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.delivery import DeliveryFailed, NotHere, OutboxQueue, Queued, Transport
-from bot.messages import Outgoing
+from bot.messages import Audience, Outgoing
 from bot.ports import Clock
 from jobs.pacing import Pacer
 
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 Render = Callable[[Mapping[str, Any], Path], None]
 Observe = Callable[[str, str], None]  # (surface, outcome): sent, skipped, retry, parked
+#: Told of a message for a person that no surface could deliver, with each surface's reason.
+Unreachable = Callable[[Outgoing, tuple[str, ...]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,10 @@ class OutboxWorker:
     def __init__(self, queue: OutboxQueue, transports: Sequence[Transport], clock: Clock,
                  settings: WorkerSettings | None = None, *, wake: asyncio.Event | None = None,
                  sleep: Sleep = asyncio.sleep, data_dir: Path | None = None,
-                 render: Render | None = None, observe: Observe | None = None) -> None:
+                 render: Render | None = None, observe: Observe | None = None,
+                 unreachable: Unreachable | None = None) -> None:
         self.queue = queue
+        self.unreachable = unreachable
         self.transports = {t.surface: t for t in transports}
         self.clock = clock
         self.settings = settings or WorkerSettings()
@@ -300,6 +304,7 @@ class OutboxWorker:
         except NotHere as absent:
             await self.queue.skipped(queued.id, str(absent), self.clock.now())
             self._observed(surface, "skipped")
+            await self._reached_nowhere(message)
             return None
         except DeliveryFailed as failure:
             return await self._failed(queued, surface, places, str(failure),
@@ -311,6 +316,20 @@ class OutboxWorker:
         self._record_sent(queued.id)
         self._observed(surface, "sent")
         return None
+
+    async def _reached_nowhere(self, message: Outgoing) -> None:
+        """A message for a person about an item that every surface skipped (each recorded its
+        own before asking, so the last to skip sees them all): `unreachable` says so."""
+        if self.unreachable is None or message.audience is not Audience.PERSON or \
+                message.item is None or message.action == "unreachable":
+            return
+        try:
+            outcomes = await self.queue.outcomes(message.key)
+            if outcomes and all(state == "skipped" for _, state, _ in outcomes):
+                await self.unreachable(message, tuple(f"{surface}: {why}"
+                                                      for surface, _, why in outcomes))
+        except Exception:  # the report is a courtesy: the worker goes on
+            log.exception("outbox: reporting %s unreachable failed", message.key)
 
     def _observed(self, surface: str, outcome: str) -> None:
         if self.observe:

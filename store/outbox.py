@@ -206,6 +206,15 @@ class SqlOutbox(Outbox):
         age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
         return OutboxStats(pending[0], pending[1], parked, age)
 
+    async def outcomes(self, key: str) -> list[tuple[str, str, str]]:
+        """Each surface's row of one message: surface, state, last error."""
+        await self.flush()
+        keys = [row_key(key, surface) for surface in self._surfaces]
+        stmt = select(OutboxRow.surface, OutboxRow.state, OutboxRow.last_error).where(
+            OutboxRow.key.in_(keys)).order_by(OutboxRow.id)
+        return [(str(s), str(state), str(e or "")) for s, state, e in
+                (await self._session.execute(stmt)).all()]
+
     # --- for operators (`baton outbox list|retry`), not a core port ------------------------
 
     async def rows(self, state: str | None, limit: int) -> list[OutboxEntry]:

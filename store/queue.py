@@ -42,6 +42,9 @@ class SqlOutboxQueue(OutboxQueue):
     async def skipped(self, message_id: int, reason: str, now: datetime) -> None:
         await self._do(lambda box: box.skipped(message_id, reason, now))
 
+    async def outcomes(self, key: str) -> list[tuple[str, str, str]]:
+        return await self._do(lambda box: box.outcomes(key), commit=False)
+
     async def failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
         await self._do(lambda box: box.failed(message_id, error, retry_at))
 
