@@ -158,15 +158,46 @@ async def test_nothing_reaches_teams_before_it_is_installed(server: Server) -> N
     assert any("not been added to Teams" in why for why in reasons), reasons
 
 
-async def test_a_person_teams_will_not_reach_is_skipped_and_said(server: Server) -> None:
+async def test_a_person_teams_will_not_reach_is_said_not_lost(
+        timed: tuple[Server, FakeClock]) -> None:
+    """Teams will not open a chat with Bob (the app is not installed for him) and he is on
+    no other surface: the item's trail, its card's thread and Alice (who asked, with her
+    card) are told, once."""
+    server, clock = timed
     await server.post(installed(server))
     server.mock.unreachable.add(USERS["bob"][0])
     await as_console(server, "alice", "handoff @bob Renew the certificates")
-    await server.deliver()
+    worker = outbox_worker(server.app, [server.transport])
+    await worker.drain()
     assert server.mock.of("send", dm_of("bob")) == []
-    [(_, to, state, why)] = [row for row in await outbox(server) if row[0] == "person"]
-    assert (to, state) == ("bob", "skipped")
-    assert "would not open a chat" in why and "installed" in why
+    person = [row for row in await outbox(server) if row[:2] == ("person", "bob")]
+    assert [row[2] for row in person] == ["skipped"]
+    assert "would not open a chat" in person[0][3] and "installed" in person[0][3]
+
+    async with server.app.database.engine.connect() as conn:
+        trail = (await conn.exec_driver_sql(
+            "SELECT actor, action, surface FROM events ORDER BY id")).all()
+    assert [tuple(r) for r in trail] == [("alice", "created", "console"),
+                                         ("baton", "unreachable", "outbox")]
+    [channel] = server.mock.of("send", CHANNEL)
+    [told] = server.mock.of("reply", CHANNEL)
+    assert told.activity_id == channel.id
+    assert "could not reach" in told.text and "Bob Okafor" in told.text
+    assert "would not open a chat" in told.text
+    [alices] = server.mock.of("send", dm_of("alice"))
+    assert "could not reach" in alices.text and alices.cards[0]["body"][0]["text"] == \
+        "Handoff #1: Renew the certificates"
+
+    # A reminder to Bob later: reached nowhere again, but said only once.
+    clock.advance(timedelta(hours=3, minutes=5))  # 75 % of the 4 h to acknowledge
+    await server.app.baton.tick("acme", clock.now())
+    await worker.drain()
+    assert [row[2] for row in await outbox(server) if row[:2] == ("person", "bob")] == \
+        ["skipped", "skipped"]
+    async with server.app.database.engine.connect() as conn:
+        count = (await conn.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE action='unreachable'")).scalar_one()
+    assert count == 1
 
 
 async def test_a_change_anywhere_updates_every_teams_copy_and_tells_the_thread(

@@ -36,10 +36,11 @@ people:
   alice: {{name: Alice Chen, slack: U0ALICE, time_zone: Europe/London}}
   bob: {{name: Bob Okafor, teams: {USERS['bob'][0]}}}
   carol: {{name: Carol Diaz, slack: U0CAROL}}
+  erin: {{name: Erin Walsh}}
 teams:
   platform:
     lead: alice
-    members: [alice, bob, carol]
+    members: [alice, bob, carol, erin]
     channels: {{slack: C0PLATFORM, teams: "{CHANNEL}"}}
 """
 
@@ -220,3 +221,31 @@ async def test_a_team_split_across_both_gets_its_digest_on_both(both: Both) -> N
         assert "Waiting on legal" in shown and "The vendor is late" in shown
     assert on_slack.args["channel"] == "C0PLATFORM"
     assert TEAM_ID and TENANT  # the Teams channel is the one installed in the platform team
+
+
+async def test_a_person_on_neither_platform_is_said_on_both(both: Both) -> None:
+    """Erin is on no chat platform: her DM is skipped on each, and both platforms' copies
+    of the card are told so under them, with each platform's reason, once."""
+    teams, slack = both.teams, both.slack
+    await teams.post(installed(teams))
+    await both.slash("U0ALICE", "handoff @erin Update the runbook")
+
+    def said_on_slack() -> list[Any]:
+        return [c for c in slack.to("chat.postMessage") if c.args.get("thread_ts")
+                and "could not reach" in c.args["text"]]
+
+    def said_on_teams() -> list[Any]:
+        return [c for c in teams.mock.of("reply", CHANNEL) if "could not reach" in c.text]
+
+    await both.until(lambda: bool(said_on_slack() and said_on_teams()))
+    [on_slack], [on_teams] = said_on_slack(), said_on_teams()
+    for shown in (on_slack.args["text"], on_teams.text):
+        assert "Erin Walsh" in shown and "slack:" in shown and "teams:" in shown
+    # Alice, who asked, hears it where she is (Slack), with her card.
+    await both.until(lambda: any(c.args["channel"] == "U0ALICE" and
+                                 "could not reach" in c.args["text"]
+                                 for c in slack.to("chat.postMessage")))
+    async with both.app.database.engine.connect() as conn:
+        count = (await conn.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE action='unreachable'")).scalar_one()
+    assert count == 1
