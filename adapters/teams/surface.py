@@ -19,7 +19,7 @@ from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams.auth import Refused, TeamsAuthentication, TeamsConfig
 from adapters.teams.clicks import Signer
@@ -107,6 +107,10 @@ class TeamsSurface:
         except Refused as exc:
             log.info("Teams request refused: %s", exc)
             return _refused()
+        missing = _missing(activity)
+        if missing:
+            log.info("Teams %s refused: %s", str(activity.type)[:40], missing)
+            return _unreadable(missing)
         invoke = await self.adapter.process_activity(checked, activity, self.turns.on_turn)
         return _response(invoke)
 
@@ -123,6 +127,22 @@ class TeamsSurface:
 
     async def close(self) -> None:
         self.auth.close()
+
+
+def _missing(activity: Activity) -> str:
+    """What an activity lacks that Baton needs to act on it ('' when nothing): where it came
+    from, and for a message or an invoke who sent it and, for an invoke, what it is."""
+    conversation = activity.conversation
+    if conversation is None or not isinstance(conversation.id, str) or not conversation.id:
+        return "an activity without its conversation"
+    if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
+        sender = activity.from_property
+        if sender is None or not isinstance(sender.id, str) or not sender.id:
+            return f"a{'n' if activity.type == ActivityTypes.invoke else ''} {activity.type} " \
+                   f"without its sender"
+    if activity.type == ActivityTypes.invoke and not activity.name:
+        return "an invoke without its name"
+    return ""
 
 
 def _response(invoke: InvokeResponse | None) -> web.Response:

@@ -187,3 +187,29 @@ async def test_local_mode_checks_nothing_and_says_so_loudly(
         mock.problems.clear()
     finally:
         await stop_server(server)
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ("no conversation", "an activity without its conversation"),
+    ("an empty conversation id", "an activity without its conversation"),
+    ("no sender", "a message without its sender"),
+    ("an invoke without its name", "an invoke without its name"),
+])
+async def test_a_signed_activity_missing_what_baton_needs_is_a_400(
+        server: Server, change: str, says: str, caplog: pytest.LogCaptureFixture) -> None:
+    body = server.message("handoff @bob Do the thing")
+    if change == "no conversation":
+        body.pop("conversation")
+    elif change == "an empty conversation id":
+        body["conversation"]["id"] = ""
+    elif change == "no sender":
+        body.pop("from")
+    else:
+        body = server.invoke({"type": "Action.Execute", "verb": "baton.accept", "data": {}},
+                             user="bob")
+        body.pop("name")
+    with caplog.at_level("INFO"):
+        answer = await server.post(body)
+    assert (answer.status, answer.json()) == (400, {"error": says})
+    assert not [r for r in caplog.records if r.exc_info or r.levelname == "ERROR"]
+    await nothing_changed(server)
