@@ -112,10 +112,17 @@ class Ctx:
             self.workspace, after.number if after else None, actor or self.actor.id, action,
             self.now, self.request.surface, old, new))
         if after is not None and action != "created":
-            line = change_line(action, actor or self.actor.id, after, text)
+            line = change_line(action, actor or self.actor.id, after, text,
+                               where=self.elsewhere(after))
             await self._send(event, Audience.CARD_UPDATE, str(after.number), line, after)
             await self._send(event, Audience.THREAD, str(after.number), line, after)
         return event
+
+    def elsewhere(self, item: Item) -> str:
+        """The surface this change is made on when the item was raised on another ('' when
+        the same): its threads and DMs then say where it happened."""
+        surface = self.request.surface
+        return surface if surface != item.source.surface else ""
 
     async def post_card(self, event: Event, item: Item, line: Rich) -> None:
         """The new item's card, where it was raised and in its team's channels."""

@@ -180,7 +180,7 @@ async def _check_blocker(ctx: Ctx, item: Item, on: int) -> None:
 async def _tell(ctx: Ctx, event: Event, verb: Verb, before: Item, after: Item,
                 text: Rich) -> None:
     """Direct messages a change causes, beyond the card refresh and thread line."""
-    line = say.change_line(verb.value, ctx.actor.id, after, text)
+    line = say.change_line(verb.value, ctx.actor.id, after, text, where=ctx.elsewhere(after))
     if verb in (Verb.ACCEPT, Verb.ACK, Verb.DONE, Verb.RESOLVE, Verb.DECLINE, Verb.TAKE,
                 Verb.BLOCK, Verb.UNBLOCK, Verb.APPROVE, Verb.REJECT):
         await ctx.dm(event, after.requester, line, after)

@@ -168,8 +168,15 @@ def who(actor: str) -> Rich:
     return text("Baton") if actor == "baton" else Rich((person(actor),))
 
 
-def change_line(action: str, actor: str, item: Item | None, note: str | Rich = "") -> Rich:
-    """One line telling what happened, for threads, DMs and the trail."""
+#: The chat platforms a change line names when it happened on one other than the item's own.
+PLATFORMS = {"slack": "Slack", "teams": "Teams"}
+
+
+def change_line(action: str, actor: str, item: Item | None, note: str | Rich = "", *,
+                where: str = "") -> Rich:
+    """One line telling what happened, for threads, DMs and the trail; `where`: the surface it
+    happened on, named when it is a chat platform (an item raised on Slack, accepted on
+    Teams: "… accepted #1 (in Teams).")."""
     template = _CHANGE.get(action, action + " {ref}")
     line = fmt(template, ref=item_ref(item.number) if item else "", text=note,
                owner=mention(item.owner) if item else "")
@@ -179,6 +186,8 @@ def change_line(action: str, actor: str, item: Item | None, note: str | Rich = "
         line += fmt(". {ref} is {outcome}", ref=item_ref(item.number),
                     outcome=item.outcome.value)
     out = who(actor) + " " + line
+    if where in PLATFORMS:
+        out += f" (in {PLATFORMS[where]})"
     return out if str(out).endswith((".", "!", "?")) else out + "."
 
 

@@ -153,15 +153,19 @@ async def test_a_handoff_typed_in_slack_is_accepted_in_teams(both: Both) -> None
     assert facts["State"] == "active"
     assert (await item(both, 1)).state is State.ACTIVE
 
-    # Slack's copy of the card updated; its thread told. (The line does not name the
-    # platform: the core's change lines name no surface; the trail does, below.)
+    # Slack's copy of the card updated; its thread told, saying it happened in Teams.
     updates = await slack.wait_for("chat.update", 1)
     assert "active" in json.dumps(updates[-1].args.get("blocks"))
     await both.until(lambda: any(c.args.get("thread_ts") for c in slack.to("chat.postMessage")))
     [told] = [c for c in slack.to("chat.postMessage") if c.args.get("thread_ts")]
     assert told.args["channel"] == "C0PLATFORM"
     assert told.args["thread_ts"]  # under the card
-    assert "Bob Okafor accepted #1" in told.args["text"]
+    assert told.args["text"] == "@Bob Okafor accepted #1 (in Teams)."
+    # Alice, who asked, hears it where she is, the same way.
+    await both.until(lambda: any(c.args["channel"] == "U0ALICE" for c in
+                                 slack.to("chat.postMessage")))
+    [to_alice] = [c for c in slack.to("chat.postMessage") if c.args["channel"] == "U0ALICE"]
+    assert to_alice.args["text"] == "@Bob Okafor accepted #1 (in Teams)."
     # Teams' own copies are current too.
     await both.until(lambda: len(teams.mock.of("update")) >= 1)
     shown = await both.slash("U0ALICE", "show #1")
