@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 from statistics import median
 
 import aiohttp
+from procs import free_port, percentile_ms, pinned, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(__file__).resolve()
@@ -62,18 +62,6 @@ def bare_server(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def pinned(core: int, *command: str) -> list[str]:
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(core), *command] if taskset else list(command)
-
-
 @dataclass
 class Result:
     latencies: list[float] = field(default_factory=list)
@@ -85,8 +73,7 @@ class Result:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0
+        return percentile_ms(self.latencies, p)
 
 
 async def load(url: str, token: str, *, concurrency: int, requests: int,
@@ -114,21 +101,6 @@ async def load(url: str, token: str, *, concurrency: int, requests: int,
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         result.elapsed = time.perf_counter() - began
     return result
-
-
-async def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise RuntimeError(f"{url}: the server exited ({process.returncode})")
-            try:
-                async with http.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def make_token(env: dict[str, str], work: Path) -> str:

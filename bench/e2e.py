@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from procs import free_port, percentile_ms, pinned, wait_until_up
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parent.parent
@@ -122,8 +123,7 @@ class Round:
 
     @staticmethod
     def percentile(values: list[float], p: float) -> float:
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else 0.0
+        return percentile_ms(values, p)
 
 
 _numbers = itertools.count(1)
@@ -160,31 +160,6 @@ async def one_round(baton: str, mock: str, *, commands: int, concurrency: int,
     missing = sum(1 for n in numbers if n not in cards or n not in dms)
     return Round([cards[n] - sent[n] for n in numbers if n in cards],
                  [dms[n] - sent[n] for n in numbers if n in dms], missing)
-
-
-def pinned(core: int, *command: str) -> list[str]:
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(core), *command] if taskset else list(command)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until_up(url: str, within: float = 60) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(within):
-        while True:
-            try:
-                async with http.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
 
 
 async def measure(baton: str, mock: str, arguments: argparse.Namespace) -> None:

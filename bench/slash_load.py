@@ -33,7 +33,6 @@ import hmac
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from procs import free_port, percentile_ms, pinned, wait_until_up
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parent.parent
@@ -320,8 +320,7 @@ class Result:
         return self.requests / self.seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+        return percentile_ms(self.latencies, p)
 
 
 _ids = itertools.count(1)
@@ -369,26 +368,6 @@ async def load(url: str, *, concurrency: int, requests: int, seconds: float,
     return Result(len(latencies), errors, elapsed, latencies)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until_up(url: str, process: subprocess.Popen[bytes], within: float = 30) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(within):
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{url}: the server exited ({process.returncode})")
-            try:
-                async with http.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-
-
 async def measure_floor(requests: int) -> dict[str, float]:
     """`core_floor` in a subprocess pinned where the servers run, while no load runs."""
     import json
@@ -404,11 +383,6 @@ async def measure_floor(requests: int) -> dict[str, float]:
         raise RuntimeError(f"the core floor run failed ({process.returncode})")
     figures: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
     return figures
-
-
-def pinned(core: int, *command: str) -> list[str]:
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(core), *command] if taskset else list(command)
 
 
 @dataclass(frozen=True)

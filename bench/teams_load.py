@@ -57,7 +57,6 @@ import os
 import pstats
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -71,6 +70,7 @@ from urllib.parse import unquote
 
 import aiohttp
 from aiohttp import web
+from procs import free_port, percentile_ms, pinned, wait_until_up
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parent.parent
@@ -357,8 +357,7 @@ class Result:
         return self.cpu / max(self.requests, 1) * 1000
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+        return percentile_ms(self.latencies, p)
 
 
 _ids = itertools.count(1)
@@ -419,31 +418,6 @@ async def load(url: str, *, bearer: str, service_url: str, concurrency: int, req
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds(pid) - cpu
     return Result(len(latencies), errors, elapsed, latencies, cpu)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until_up(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(within):
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{url}: the server exited ({process.returncode})")
-            try:
-                async with http.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-
-
-def pinned(core: int, *command: str) -> list[str]:
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(core), *command] if taskset else list(command)
 
 
 @dataclass(frozen=True)
