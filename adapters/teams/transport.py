@@ -56,7 +56,8 @@ from bot.rich import Rich
 
 log = logging.getLogger(__name__)
 
-TENANT_RATE = parse("50/second")
+#: What Teams allows a bot in one tenant (requests of every kind, every conversation).
+TENANT_RATE = "50/second"
 #: A copy of a card that is gone for good is skipped; the other copies are still updated.
 _GONE_STATUS = frozenset({403, 404})
 _NOT_REACHABLE = frozenset({403, 404})
@@ -69,7 +70,8 @@ class TeamsTransport(Transport):
     pacing = Pacing(timedelta(seconds=0.55), burst=4)
 
     def __init__(self, connectors: Connectors, kept: Kept, people: TeamsPeople,
-                 composer: Composer, views: Views, *, tenant: str = "") -> None:
+                 composer: Composer, views: Views, *, tenant: str = "",
+                 tenant_rate: str = TENANT_RATE) -> None:
         self.connectors = connectors
         self.kept = kept
         self.people = people
@@ -77,6 +79,7 @@ class TeamsTransport(Transport):
         self.composer = composer
         self.views = views
         self.tenant = tenant
+        self._tenant_rate = parse(tenant_rate)
         self._tenants = MovingWindowRateLimiter(MemoryStorage())
 
     # --- where -----------------------------------------------------------------------------
@@ -342,8 +345,9 @@ class TeamsTransport(Transport):
     async def _paced(self, tenant: str) -> None:
         """Wait for room in the tenant's window (50 requests a second)."""
         key = tenant or "-"
-        while not await self._tenants.hit(TENANT_RATE, "baton-teams-tenant", key):
-            stats = await self._tenants.get_window_stats(TENANT_RATE, "baton-teams-tenant", key)
+        while not await self._tenants.hit(self._tenant_rate, "baton-teams-tenant", key):
+            stats = await self._tenants.get_window_stats(self._tenant_rate,
+                                                         "baton-teams-tenant", key)
             await asyncio.sleep(min(max(stats.reset_time - time.time(), 0.01), 1.0))
 
     @staticmethod

@@ -7,6 +7,7 @@ weekly chart in the card), retries that honour Retry-After, and Teams' pace."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -371,3 +372,18 @@ def test_the_pace_keeps_under_teams_limits() -> None:
 
     assert most_within(1) <= 7 and most_within(2) <= 8 and most_within(30) <= 60
     assert most_within(30) >= 50  # and not much slower than Teams allows
+
+
+async def test_one_tenant_waits_for_room_in_its_window(server: Server) -> None:
+    """Teams' limit per tenant (50 requests a second), here 2 a second: the third request in
+    a second waits for the first to leave the window (a moving one), none is refused."""
+    await server.say("mine")  # Alice's chat is kept
+    server.mock.calls.clear()
+    base = server.transport
+    transport = TeamsTransport(base.connectors, base.kept, base.people, base.composer,
+                               base.views, tenant_rate="2/second")
+    started = time.monotonic()
+    for n in range(3):
+        await transport.deliver(dm(f"hello {n}"))
+    assert time.monotonic() - started >= 0.9
+    assert [c.text for c in server.mock.of("send")] == ["hello 0", "hello 1", "hello 2"]
