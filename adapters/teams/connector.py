@@ -71,6 +71,7 @@ class Tokens:
         self._expires = 0.0
         self._lock = asyncio.Lock()
         self._app: Any = None  # msal.ConfidentialClientApplication, built on first use
+        self._refused = False
 
     async def token(self) -> str:
         if not self.app_id:
@@ -88,6 +89,12 @@ class Tokens:
                 self._expires = self._clock() + max(lifetime - RENEW_BEFORE, lifetime / 2)
         return self._token
 
+    def forget(self) -> None:
+        """The Bot Connector refused the kept token: the next request signs in again."""
+        self._token = ""
+        self._expires = 0.0
+        self._refused = True  # and MSAL's cached copy of it too, at the next sign-in
+
     def _sign_in(self) -> dict[str, Any]:
         """On a worker thread: MSAL's client-credentials flow (MSAL keeps its own cache)."""
         import msal
@@ -97,6 +104,9 @@ class Tokens:
                 self._app = msal.ConfidentialClientApplication(
                     self.app_id, client_credential=self._password, authority=self._authority,
                     instance_discovery=False, timeout=REQUEST_SECONDS)
+            if self._refused:
+                self._app.remove_tokens_for_client()
+                self._refused = False
             result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[self._scope])
         except Exception as exc:  # MSAL raises for an authority it cannot reach
             return {"error": type(exc).__name__, "error_description": str(exc)}
@@ -200,6 +210,8 @@ def delivery_failure(call: str, exc: BaseException) -> DeliveryFailed:
         return DeliveryFailed(f"{call}: {type(exc).__name__}: {str(exc)[:200]}")
     if status in RETRIED:
         return DeliveryFailed(reason, retry_after=retry_after(exc))
+    if status == 401:  # the token refused (revoked, rotated): signed in again, retried
+        return DeliveryFailed(reason + ": the bot's token was refused")
     return DeliveryFailed(reason, permanent=True)
 
 

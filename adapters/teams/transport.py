@@ -285,7 +285,7 @@ class TeamsTransport(Transport):
                 raise NotHere(f"Teams would not open a chat between Baton and {person} "
                               f"({error_code(exc) or status_of(exc)}): the app must be "
                               f"installed for them") from None
-            raise delivery_failure("create_conversation", exc) from None
+            raise self._failure("create_conversation", exc) from None
         conversation = Conversation(
             SURFACE, str(created.id), PERSONAL,
             {**reference, "serviceUrl": created.service_url or reference.get("serviceUrl"),
@@ -324,7 +324,7 @@ class TeamsTransport(Transport):
                 response = await client.conversations.send_to_conversation(
                     conversation_id, activity)
         except Exception as exc:
-            raise delivery_failure(call, exc) from None
+            raise self._failure(call, exc) from None
         return str(getattr(response, "id", "") or "")
 
     async def _update(self, conversation: Conversation, post: CardPost, text: Rich,
@@ -339,8 +339,15 @@ class TeamsTransport(Transport):
         except Exception as exc:
             if status_of(exc) in _GONE_STATUS and not isinstance(exc, TokenError):
                 return False
-            raise delivery_failure("update_activity", exc) from None
+            raise self._failure("update_activity", exc) from None
         return True
+
+    def _failure(self, call: str, exc: BaseException) -> DeliveryFailed:
+        """A failed connector call as the outbox reads it; a refused token is forgotten so
+        the retry signs in again."""
+        if status_of(exc) == 401 and not isinstance(exc, TokenError):
+            self.connectors.tokens.forget()
+        return delivery_failure(call, exc)
 
     async def _paced(self, tenant: str) -> None:
         """Wait for room in the tenant's window (50 requests a second)."""

@@ -387,3 +387,15 @@ async def test_one_tenant_waits_for_room_in_its_window(server: Server) -> None:
         await transport.deliver(dm(f"hello {n}"))
     assert time.monotonic() - started >= 0.9
     assert [c.text for c in server.mock.of("send")] == ["hello 0", "hello 1", "hello 2"]
+
+
+async def test_a_refused_token_is_renewed_and_the_message_retried(server: Server) -> None:
+    await server.say("mine")
+    assert server.mock.sign_ins == 1
+    server.mock.fail("send", Fail(401, code="Unauthorized"))
+    with pytest.raises(DeliveryFailed) as failed:
+        await server.transport.deliver(dm("hello"))
+    assert not failed.value.permanent and "token was refused" in str(failed.value)
+    await server.transport.deliver(dm("hello"))
+    assert server.mock.sign_ins == 2
+    assert server.mock.of("send")[-1].token == server.mock.issued[-1]
