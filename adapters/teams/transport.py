@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 
 #: What Teams allows a bot in one tenant (requests of every kind, every conversation).
 TENANT_RATE = "50/second"
+#: Items whose channel places() remembers (the oldest forgotten first).
+KEPT_CHANNELS = 10_000
 #: A copy of a card that is gone for good is skipped; the other copies are still updated.
 _GONE_STATUS = frozenset({403, 404})
 _NOT_REACHABLE = frozenset({403, 404})
@@ -80,19 +82,33 @@ class TeamsTransport(Transport):
         self.views = views
         self.tenant = tenant
         self._tenant_rate = parse(tenant_rate)
+        self._channels: dict[tuple[str, int], str] = {}  # (workspace, item) -> its channel
         self._tenants = MovingWindowRateLimiter(MemoryStorage())
 
     # --- where -----------------------------------------------------------------------------
 
     def places(self, message: Outgoing) -> tuple[str, ...]:
-        """A new card and a team message count in their channel's pace too."""
+        """A new card and a team message count in their channel's pace too, and so do an
+        item's card updates and thread lines once its channel is known here (its card posted
+        or updated by this process): many items changing at once share their channel's 7 a
+        second rather than each taking 7."""
         conversation = self.conversation(message)
-        if message.audience not in (Audience.CARD, Audience.TEAM):
-            return (conversation,)
-        channel = self.team_channel(message.to)
+        if message.audience in (Audience.CARD, Audience.TEAM):
+            channel = self.team_channel(message.to)
+        elif message.audience in (Audience.CARD_UPDATE, Audience.THREAD) and message.item:
+            channel = self._channels.get((message.workspace, message.item), "")
+        else:
+            channel = ""
         if not channel:
             return (conversation,)
         return (conversation, f"{message.workspace}/teams-conversation/{channel}")
+
+    def _learn(self, workspace: str, number: int, channel: str) -> None:
+        """Where an item's card lives in its team's channel, for places()."""
+        if channel:
+            if len(self._channels) >= KEPT_CHANNELS:
+                self._channels.pop(next(iter(self._channels)))
+            self._channels[(workspace, number)] = channel
 
     def team_channel(self, team_name: str) -> str:
         team = self.directory.team(team_name)
@@ -136,6 +152,7 @@ class TeamsTransport(Transport):
             raise NotHere(f"#{number} was raised on Teams: its card went with the reply")
         if not channel:
             raise NotHere(f"#{message.to} has no Teams channel")
+        self._learn(message.workspace, number, channel)
         item = await self.views.item(message.workspace, number)
         posted = [p for p in await self.views.posts(message.workspace, number)
                   if base_id(p.channel) == channel]
@@ -155,6 +172,8 @@ class TeamsTransport(Transport):
         if not posts:
             return
         item = await self.views.item(message.workspace, number)
+        if item is not None:
+            self._learn(message.workspace, number, self.team_channel(item.team))
         for post in posts:
             conversation = await self.where(post.channel)
             card = await self._copy(message, item, conversation, post.channel)

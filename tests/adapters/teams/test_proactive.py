@@ -399,3 +399,21 @@ async def test_a_refused_token_is_renewed_and_the_message_retried(server: Server
     await server.transport.deliver(dm("hello"))
     assert server.mock.sign_ins == 2
     assert server.mock.of("send")[-1].token == server.mock.issued[-1]
+
+
+async def test_items_changing_at_once_share_their_channels_pace(server: Server) -> None:
+    """Two items' updates and thread lines count in their channel's pace (Teams counts per
+    conversation), once the channel is known from their cards."""
+    await server.post(installed(server))
+    for title in ("One", "Two"):
+        await as_console(server, "alice", f"handoff @bob {title}")
+    await server.deliver()
+    channel = f"acme/teams-conversation/{CHANNEL}"
+    for number in (1, 2):
+        for audience in (Audience.CARD_UPDATE, Audience.THREAD):
+            message = Outgoing("acme", audience, str(number), text("x"),
+                               key=f"k{number}{audience}", item=number)
+            places = server.transport.places(message)
+            assert places == (f"acme/item/{number}", channel), places
+    # A DM is paced in its own conversation only.
+    assert server.transport.places(dm("hi")) == ("acme/person/alice",)
