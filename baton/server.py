@@ -12,7 +12,8 @@ from adapters.http.metrics import Metrics
 from adapters.http.server import health_app, serve
 from baton import wire_jobs
 from baton.app import App
-from baton.surfaces import Running, Wiring, wirings
+from baton.running import Running, Wiring
+from baton.surfaces import wirings
 
 log = logging.getLogger(__name__)
 

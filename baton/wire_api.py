@@ -55,16 +55,13 @@ class ApiSurface:
 
 
 def attach_api(web_app: web.Application, app: App) -> ApiSurface:
-    """Serve /api/v1 on `web_app`."""
+    """Serve /api/v1 on `web_app` (baton/surfaces.py adds /mcp beside it)."""
     api = service(app)
     limit = RateLimit(app.settings.api_rate_limit, app.settings.redis_url)
     sub = api_app(api, limit)
     if app.redis is not None:
         sub.cleanup_ctx.append(_listen(app, api.watch))
     web_app.add_subapp("/api/v1", sub)
-    from baton.wire_mcp import attach_mcp
-
-    attach_mcp(web_app, app, api)
     return ApiSurface(api, sub)
 
 

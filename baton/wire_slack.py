@@ -17,8 +17,8 @@ from adapters.slack.app import SlackConfig, SlackSetupError, SlackSurface
 from adapters.slack.redact import protect
 from adapters.slack.transport import SlackTransport
 from baton.app import App
+from baton.running import Running
 from baton.settings import Settings, SettingsError
-from baton.surfaces import Running
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from adapters.teams.auth import TeamsConfig
 from adapters.teams.dialog_turns import DialogTurns
 from adapters.teams.surface import MESSAGES_PATH, TeamsSurface
 from baton.app import App
+from baton.running import Running
 from baton.settings import Settings
-from baton.surfaces import Running
 from store.conversations import SqlConversations
 
 log = logging.getLogger(__name__)

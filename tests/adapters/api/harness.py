@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from adapters.http.server import health_app, serve
-from baton import wire_api
+from baton import wire_api, wire_mcp
 from baton.app import App, build
 from baton.settings import Settings
 from bot.context import Request
@@ -84,6 +84,7 @@ async def start_api(tmp: Path, *, config: str = CONFIG, port: int = 0,
     app = await build(Settings(**values), clock)
     web_app = health_app(app.ready)
     surface = wire_api.attach_api(web_app, app)
+    wire_mcp.attach_mcp(web_app, app, surface.service)
     runner = await serve(web_app, "127.0.0.1", port)
     port = runner.addresses[0][1]
     return Api(app, f"http://127.0.0.1:{port}", runner, aiohttp.ClientSession(), surface)

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from adapters.http.metrics import Metrics
 from baton.app import App
-from baton.surfaces import Running
+from baton.running import Running
 from bot.accounts import recognise
 from bot.cards import Card
 from bot.context import Request

@@ -18,8 +18,8 @@ from adapters.http.metrics import Metrics
 from adapters.http.server import health_app, serve
 from adapters.teams.transport import TeamsTransport
 from baton.app import App, build
+from baton.running import Running
 from baton.settings import Settings
-from baton.surfaces import Running
 from baton.wire_teams import attach
 from bot.delivery import DeliveryFailed, NotHere, Transport
 from bot.messages import Outgoing
