@@ -171,6 +171,11 @@ class Connectors(ConnectorFactory):  # type: ignore[misc]
             Signed(self.tokens), service_url, pipeline_type=AsyncBfPipeline,
             sender=SharedSession(self.session))
         client = ConnectorClient(None, custom_configuration=config)
+        # msrest's client, once built, links the token policy into a default pipeline of its
+        # own that sends with `requests` on a worker thread (a session of its own): the
+        # pipeline built again on the configuration links it back to ours, which sends on
+        # the shared session (tests/adapters/teams/test_connector.py).
+        client.config.pipeline = AsyncBfPipeline(client.config)
         client.config.add_user_agent(USER_AGENT)
         self._clients[service_url] = client
         while len(self._clients) > KEPT_CLIENTS:
