@@ -6,11 +6,18 @@ press; the four verbs that need a reason (decline, reject, resolve, block) open 
 channel, a group chat) carries no buttons itself but a `refresh` naming the people who have
 some (`userIds`): Teams asks Baton for each of them, on sight, for the card as they should see
 it. A card that grew past Teams' limit (about 28 KB) loses its details first, saying so.
+
+What a person typed (the title, the details, a reason or comment in a field) is carried in
+`TextRun`s of a `RichTextBlock`, which no client reads as markdown, and the card's
+`fallbackText` is plain text: markdown escapes are not removed by every Teams client (the
+mobile ones show the backslashes). A markdown `TextBlock` (or a fact) holds only a line with a
+mention or a link that must render, escaped as the markdown module does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +38,11 @@ TITLE_CHARS = 250
 DETAILS_CHARS = 3000
 REASON_CHARS = 500
 _STYLES = {"primary": "positive", "danger": "destructive"}
+_HEADING = {"weight": "Bolder", "size": "Medium"}
+_SUBTLE = {"isSubtle": True}
+_DETAILS = "details"
+#: A typed `<at>` tag: Teams would look for a mention entity behind it.
+_AT_TAG = re.compile(r"<(?=/?at\b)", re.IGNORECASE)
 
 Json = dict[str, Any]
 
@@ -47,36 +59,52 @@ def text_block(text: str, **style: Any) -> Json:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
+def literal(text: str) -> str:
+    """Typed text for a TextRun or the fallback text, exactly as typed, but for a word joiner
+    (invisible) after the `<` of a typed `<at>` tag, so nothing reads it as a mention."""
+    return _AT_TAG.sub("<\u2060", text)
+
+
+def rich_text(runs: Sequence[tuple[str, Json]], **block: Any) -> Json:
+    """A RichTextBlock of TextRuns: each text shown as given, never read as markdown."""
+    return {"type": "RichTextBlock", "inlines": [
+        {"type": "TextRun", "text": literal(text), **style} for text, style in runs if text],
+        **block}
+
+
 def item_card(card: Card, renderer: Renderer, signer: Signer, *, buttons: bool = True,
               refresh_for: Sequence[str] | None = None, error: Rich | None = None) -> Json:
     """The item's card. `buttons`: the card's own actions are shown (a copy one person sees);
     `refresh_for`: the Teams user ids who get their own view of a shared copy; `error`: why
     the last click did nothing, shown on the card."""
     mentions: list[Json] = []
-    body: list[Json] = [text_block(
-        f"{escape(card.kind.capitalize())} #{card.number}: {escape(clip(card.title, TITLE_CHARS))}",
-        weight="Bolder", size="Medium")]
+    body: list[Json] = [rich_text([(f"{card.kind.capitalize()} #{card.number}: ", _HEADING),
+                                   (clip(card.title, TITLE_CHARS), _HEADING)])]
     if error:
         body.append(text_block(renderer.inline(error, mentions), color="Attention"))
     facts: list[Json] = []
     for label, value in card.fields:
-        lines = renderer.lines(value, mentions)
+        lines = value.lines()
+        runs = [renderer.runs(line) for line in lines]
         if len(lines) <= 1:
-            facts.append({"title": escape(label), "value": lines[0] if lines else "—"})
-            continue
+            fact = _fact_value(lines[0], runs[0], renderer, mentions) if lines else "—"
+            if fact is not None:
+                facts.append({"title": escape(label), "value": fact})
+                continue
         if facts:
             body.append({"type": "FactSet", "facts": facts})
             facts = []
         body.append(text_block(f"**{escape(label)}**", spacing="Small"))
-        body += [text_block(line, spacing="None") for line in lines]
+        body += [text_block(renderer.inline(line, mentions), spacing="None") if shown is None
+                 else rich_text(shown, spacing="None")
+                 for line, shown in zip(lines, runs, strict=True)]
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     details = card.details.strip()
     if details:
-        body.append(text_block(escape(clip(details, DETAILS_CHARS)), isSubtle=True,
-                               spacing="Medium"))
+        body.append(_details(clip(details, DETAILS_CHARS)))
     out: Json = {"type": "AdaptiveCard", "version": VERSION, "body": body,
-                 "fallbackText": escape(clip(f"{card.heading} ({card.state})", 300))}
+                 "fallbackText": literal(clip(f"{card.heading} ({card.state})", 300))}
     actions = [_action(a, n, signer) for n, a in enumerate(card.actions)] if buttons else []
     if card.permalink.startswith(("https://", "http://")):
         actions.append({"type": "Action.OpenUrl", "title": "Open the message",
@@ -90,6 +118,27 @@ def item_card(card: Card, renderer: Renderer, signer: Signer, *, buttons: bool =
     if mentions:
         out["msteams"] = {"entities": mentions}
     return _within_limit(out, details)
+
+
+def _fact_value(line: Rich, runs: list[tuple[str, Json]] | None, renderer: Renderer,
+                mentions: list[Json]) -> str | None:
+    """A one-line field's value for a fact (markdown): the line rendered when it holds a
+    mention or a link, the text itself when it is plain and markdown would read nothing in
+    it; None when it is to be shown as TextRuns instead."""
+    if runs is None:
+        return renderer.inline(line, mentions)
+    plain = "".join(text for text, _ in runs)
+    if all(not style for _, style in runs) and escape(plain) == plain:
+        return plain or "—"
+    return None
+
+
+def _details(details: str, shortened: bool = False) -> Json:
+    runs: list[tuple[str, Json]] = [(details, _SUBTLE)]
+    if shortened:
+        runs += [(" (shortened: ", _SUBTLE), ("show", {**_SUBTLE, "fontType": "Monospace"}),
+                 (" has it all)", _SUBTLE)]
+    return rich_text(runs, id=_DETAILS, spacing="Medium")
 
 
 def _action(action: CardAction, position: int, signer: Signer) -> Json:
@@ -120,11 +169,11 @@ def _within_limit(card: Json, details: str) -> Json:
     if size(card) <= CARD_BYTES or not details:
         return card
     body = card["body"]
-    index = next(i for i, block in enumerate(body) if block.get("isSubtle"))
+    index = next(i for i, block in enumerate(body) if block.get("id") == _DETAILS)
     for limit in (1000, 300, 0):
-        body[index] = text_block(
-            escape(clip(details, limit)) + " (shortened: `show` has it all)" if limit
-            else "Details left out: `show` has them.", isSubtle=True, spacing="Medium")
+        body[index] = _details(clip(details, limit), shortened=True) if limit else text_block(
+            "Details left out: `show` has them.", isSubtle=True, spacing="Medium",
+            id=_DETAILS)
         if size(card) <= CARD_BYTES:
             break
     return card

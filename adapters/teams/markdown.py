@@ -79,6 +79,37 @@ class Renderer:
         return "".join(f"@{self.name_of(s.text)}" if s.kind is Kind.PERSON else s.plain()
                        for s in message.spans)
 
+    def runs(self, line: Rich) -> list[tuple[str, dict[str, Any]]] | None:
+        """One line as plain text runs (text, style) for an Adaptive Card's TextRuns, which no
+        client reads as markdown; None when the line holds a part that must render as markup
+        (a mention of someone with a Teams account, a link)."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        for span in line.spans:
+            match span.kind:
+                case Kind.PERSON:
+                    if self.teams_id(span.text):
+                        return None
+                    out.append((f"@{self.name_of(span.text)}", {}))
+                case Kind.LINK:
+                    if _SAFE_URL.fullmatch(span.url):
+                        return None
+                    out.append((span.plain(), {}))
+                case Kind.STRONG:
+                    out.append((span.text, {"weight": "Bolder"} if span.text.strip() else {}))
+                case Kind.CODE:
+                    out.append((span.text.replace("\n", " "), {"fontType": "Monospace"}))
+                case Kind.ITEM | Kind.TEAM:
+                    out.append((f"#{span.text}", {}))
+                case _:
+                    out.append((span.text, {}))
+        merged: list[tuple[str, dict[str, Any]]] = []
+        for text, style in out:
+            if merged and merged[-1][1] == style:
+                merged[-1] = (merged[-1][0] + text, style)
+            elif text:
+                merged.append((text, style))
+        return merged
+
     def _line(self, line: Rich, mentions: list[dict[str, Any]]) -> str:
         out: list[str] = []
         for span in line.spans:

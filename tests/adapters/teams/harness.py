@@ -48,6 +48,15 @@ USERS = {
                 "mallory@elsewhere.example"),
 }
 
+def shown(block: dict[str, Any]) -> str:
+    """What a card's text element says: a TextBlock's (markdown) text, or a RichTextBlock's
+    TextRuns joined."""
+    if block.get("type") == "RichTextBlock":
+        return "".join(run["text"] if isinstance(run, dict) else run
+                       for run in block.get("inlines") or [])
+    return str(block.get("text", ""))
+
+
 CONFIG = f"""
 workspace: acme
 admins: [alice]

@@ -6,9 +6,17 @@ Card 1.5 schema by the harness (the mock's `problems`)."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
+from adapters.teams.cards import CARD_BYTES, item_card, size
+from adapters.teams.clicks import Signer
+from adapters.teams.markdown import Renderer
+from bot.cards import Card
 from bot.items import State
+from bot.rich import Rich, fmt, lines, text
+from bot.rich import person as mention
+from tests.adapters.teams.adaptive import card_problems
 from tests.adapters.teams.harness import CHANNEL, USERS, Answer, Server
 
 BOB = ("Bob Okafor", USERS["bob"][1], "Bob Okafor")
@@ -252,3 +260,99 @@ async def test_resolve_and_block_ask_their_reason_too(server: Server) -> None:
     found = await item(server, 1)
     assert (found.state, found.outcome) == (State.DONE, "resolved")
     assert titles(resolved.card) == [] or "Resolve…" not in titles(resolved.card)
+
+
+def walk(node: Any) -> list[dict[str, Any]]:
+    """Every element of a card (body, containers, actions' cards), depth first."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if "type" in node:
+            found.append(node)
+        for value in node.values():
+            found += walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += walk(value)
+    return found
+
+
+def markdown_texts(card: dict[str, Any]) -> list[str]:
+    """What the card gives Teams to read as markdown: TextBlocks' text, facts' values."""
+    return [n["text"] for n in walk(card) if n["type"] == "TextBlock"] + \
+        [f["value"] for n in walk(card) if n["type"] == "FactSet" for f in n["facts"]]
+
+
+def runs(card: dict[str, Any]) -> list[str]:
+    return [n["text"] for n in walk(card) if n["type"] == "TextRun"]
+
+
+TYPED = "fix a_b *now* <b>x</b> & [y](https://evil.example)"
+
+
+async def test_a_typed_title_is_a_text_run_and_the_fallback_plain_text(
+        server: Server) -> None:
+    """Teams' mobile clients keep markdown's backslash escapes on screen, and a card's
+    fallbackText is plain text: what a person typed goes in TextRuns, never in markdown."""
+    # Teams sends what was typed with `& < >` as entities.
+    card = await handoff_to_bob(server, html.escape(TYPED, quote=False))
+    assert (await item(server, 1)).title == TYPED
+    [heading] = [n for n in card["body"][:1] if n["type"] == "RichTextBlock"]
+    assert TYPED in [run["text"] for run in heading["inlines"]]
+    assert {(run["weight"], run["size"]) for run in heading["inlines"]} == {
+        ("Bolder", "Medium")}
+    for shown in markdown_texts(card):
+        assert "a_b" not in shown and "now" not in shown and "evil" not in shown, shown
+    assert TYPED in card["fallbackText"] and "\\" not in card["fallbackText"]
+    assert card_problems(card) == []
+    # The card Bob gets back on a click says it the same way.
+    answer = await server.post(server.click(card, "Accept", user="bob"))
+    assert TYPED in runs(answer.card) and TYPED in answer.card["fallbackText"]
+    assert not [t for t in markdown_texts(answer.card) if "a_b" in t]
+
+
+def test_typed_details_and_reasons_are_text_runs_mentions_stay_markdown() -> None:
+    renderer = Renderer(teams_id=lambda p: f"aad-{p}" if p == "bob" else None,
+                        name_of=str.capitalize)
+    approvers = lines([fmt("{who}: ❌ rejected: {note}", who=mention("bob"), note=TYPED),
+                       fmt("{who}: ✅ approved: {note}", who=mention("carol"), note=TYPED)])
+    fields: tuple[tuple[str, Rich], ...] = (
+        ("State", text("blocked")), ("Approvers (all)", approvers),
+        ("Blocked", text(TYPED)), ("Owner", Rich((mention("bob"),))))
+    card = Card(7, "approval", TYPED, "blocked", fields, (), details=f"{TYPED}\nline two")
+    shown = item_card(card, renderer, Signer("s"))
+    assert card_problems(shown) == []
+    assert f"{TYPED}\nline two" in runs(shown)
+    # Carol has no Teams account: her line is plain text, as typed.
+    assert f"@Carol: ✅ approved: {TYPED}" in runs(shown)
+    # The Blocked reason would need escapes in a fact: it is a TextRun under its label.
+    assert TYPED in runs(shown) and "Blocked" not in facts(shown)
+    # Bob's line mentions him, so it stays markdown (escaped) with its entity.
+    [bobs] = [t for t in markdown_texts(shown) if t.startswith("<at>Bob</at>: ")]
+    assert "a\\_b" in bobs and "&lt;b&gt;" in bobs
+    assert facts(shown)["State"] == "blocked" and facts(shown)["Owner"] == "<at>Bob</at>"
+    assert [e["text"] for e in shown["msteams"]["entities"]] == ["<at>Bob</at>"]
+    assert shown["fallbackText"] == f"Approval #7: {TYPED} (blocked)"
+
+
+def test_long_details_are_shortened_as_text_runs() -> None:
+    renderer = Renderer(teams_id=lambda p: None, name_of=str.capitalize)
+    details = (TYPED + " ") * 2000
+    # Fields enough to take the card near Teams' limit: its details make way.
+    many = tuple((f"Field {n}", text("x" * 100)) for n in range(180))
+    card = Card(3, "handoff", "Big", "open", many, (), details=details)
+    shown = item_card(card, renderer, Signer("s"))
+    assert card_problems(shown) == [] and size(shown) <= CARD_BYTES
+    [block] = [n for n in shown["body"] if n.get("id") == "details"]
+    assert block["type"] == "RichTextBlock"
+    assert block["inlines"][0]["text"].startswith(TYPED)
+    assert "show" in [run["text"] for run in block["inlines"]]
+
+
+def test_a_typed_mention_tag_is_not_a_mention() -> None:
+    renderer = Renderer(teams_id=lambda p: None, name_of=str.capitalize)
+    card = Card(1, "handoff", "ping <at>Bob</at> now", "open", (), ())
+    shown = item_card(card, renderer, Signer("s"))
+    assert card_problems(shown) == []  # no `<at>` without its entity
+    title = shown["body"][0]["inlines"][1]["text"]
+    assert title != card.title and title.replace("\u2060", "") == card.title
+    assert "msteams" not in shown

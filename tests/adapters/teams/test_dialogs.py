@@ -21,6 +21,7 @@ from tests.adapters.teams.harness import (
     Server,
     activity,
     personal_chat,
+    shown,
     unique,
 )
 from tests.adapters.teams.mock_teams import Fail
@@ -159,7 +160,7 @@ async def test_a_tracked_message_becomes_a_handoff_linked_to_it_its_card_in_the_
     # The new item's card, in the message's thread, is the item's copy there.
     [reply] = server.mock.of("reply")
     assert reply.conversation == THREAD and "Created #1" in reply.text
-    assert reply.cards[0]["body"][0]["text"] == "Handoff #1: Answer the webhook question"
+    assert shown(reply.cards[0]["body"][0]) == "Handoff #1: Answer the webhook question"
     posts = await server.transport.views.posts("acme", 1)
     assert [(p.channel, p.ref) for p in posts] == [(THREAD, reply.id)]
 

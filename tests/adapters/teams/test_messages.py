@@ -16,6 +16,7 @@ from tests.adapters.teams.harness import (
     USERS,
     Server,
     personal_chat,
+    shown,
 )
 from tests.adapters.teams.mock_teams import TENANT
 
@@ -50,7 +51,7 @@ async def test_a_handoff_typed_in_a_channel_thread_is_answered_in_that_thread(
     assert (reply.conversation, reply.activity_id) == (thread, message["id"])
     assert "Created #1" in reply.text
     [card] = reply.cards
-    assert card["body"][0]["text"] == "Handoff #1: Review the release notes"
+    assert shown(card["body"][0]) == "Handoff #1: Review the release notes"
     # In a channel the card carries no buttons of its own: Teams fetches each of the item's
     # people their own view (refresh), everyone else sees it as it is.
     assert "actions" not in card
@@ -120,15 +121,19 @@ async def test_a_mention_found_by_e_mail_is_kept_as_that_person(server: Server) 
 
 async def test_what_people_type_stays_text(server: Server) -> None:
     """Teams sends what was typed with `& < >` as entities; Baton keeps it as typed and
-    shows it escaped, so nothing in it becomes markup or a mention."""
+    shows it as text (TextRuns, never markdown), so nothing in it becomes markup or a
+    mention."""
     typed = "Fix &lt;at&gt;Bob&lt;/at&gt; **now** &amp; [link](https://evil.example) _x_"
     await server.say(f"handoff <at>Bob Okafor</at> {typed}", mentions=[BOB])
     found = await item(server, 1)
     assert found.title == "Fix <at>Bob</at> **now** & [link](https://evil.example) _x_"
     [reply] = server.mock.of("reply")
-    heading = reply.cards[0]["body"][0]["text"]
-    assert "&lt;at&gt;Bob&lt;/at&gt;" in heading and "\\*\\*now\\*\\*" in heading
-    assert "\\[link\\](https://evil.example)" in heading and "&amp;" in heading
+    heading = reply.cards[0]["body"][0]
+    assert heading["type"] == "RichTextBlock"
+    title = heading["inlines"][-1]["text"]
+    # As typed, but for an invisible word joiner that keeps the typed tag from being a mention.
+    assert title.replace("\u2060", "") == found.title and "<at>" not in title
+    assert "**now**" in title and "[link](https://evil.example)" in title
     # Only Baton's own mentions ping: the typed one has no entity.
     assert {e["text"] for e in reply.cards[0]["msteams"]["entities"]} <= {
         "<at>Alice Chen</at>", "<at>Bob Okafor</at>"}

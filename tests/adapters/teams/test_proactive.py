@@ -31,6 +31,7 @@ from tests.adapters.teams.harness import (
     USERS,
     Server,
     activity,
+    shown,
     start_server,
     stop_server,
 )
@@ -136,7 +137,7 @@ async def test_a_new_item_from_another_surface_reaches_teams(server: Server) -> 
 
     [channel] = server.mock.of("send", CHANNEL)
     card = channel.cards[0]
-    assert card["body"][0]["text"] == "Handoff #1: Renew the certificates"
+    assert shown(card["body"][0]) == "Handoff #1: Renew the certificates"
     assert "actions" not in card and card["refresh"]["userIds"]
     # Bob had no chat with Baton: one is opened in the tenant, his card has his buttons.
     [created] = server.mock.of("create")
@@ -186,7 +187,7 @@ async def test_a_person_teams_will_not_reach_is_said_not_lost(
     assert "could not reach" in told.text and "Bob Okafor" in told.text
     assert "would not open a chat" in told.text
     [alices] = server.mock.of("send", dm_of("alice"))
-    assert "could not reach" in alices.text and alices.cards[0]["body"][0]["text"] == \
+    assert "could not reach" in alices.text and shown(alices.cards[0]["body"][0]) == \
         "Handoff #1: Renew the certificates"
 
     # A reminder to Bob later: reached nowhere again, but said only once.
