@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -116,6 +117,20 @@ def has_right(item: Item, actor: Actor, verb: Verb) -> bool:
         case Verb.COMMENT:
             return True
     return False
+
+
+def who_may_act(item: Item, lead: str | None, members: Sequence[str]) -> list[str]:
+    """Who may hold a right on `item` beyond commenting (as has_right grants them), the most
+    concerned first: its requester, owner, approvers still to decide, its team's lead, then
+    the team's members (any of them may take it, or accept it while it has no owner). For a
+    surface that shows each person their own buttons on a shared card; admins and stand-ins
+    (whose absences are the store's) are not listed: they act by command, or on their own
+    copy."""
+    if not state_allows(item):
+        return []
+    wanted = [item.requester, item.owner or "", *pending_approvers(item), lead or "",
+              *members]
+    return [person for person in dict.fromkeys(wanted) if person]
 
 
 def allowed(item: Item, actor: Actor) -> list[Verb]:

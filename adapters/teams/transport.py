@@ -182,18 +182,19 @@ class TeamsTransport(Transport):
                          post.channel[:40])
 
     async def _thread(self, message: Outgoing) -> None:
-        """A line in the thread under the item's card (its first copy in a channel or group
-        chat, else its first copy)."""
+        """A line in the thread under the item's card: its first copy in a channel or group
+        chat. A 1:1 chat has no threads, and the people whose 1:1 chats hold a copy are told
+        of the change in a message of their own: with no shared copy, the line is not here."""
         number = self._number(message)
-        posts = await self.views.posts(message.workspace, number)
-        if not posts:
-            raise NotHere(f"no card of #{number} on Teams to reply under")
-        home = posts[0]
-        for post in posts:
+        home = None
+        for post in await self.views.posts(message.workspace, number):
             found = await self.kept.get(post.channel)
             if found is not None and found.kind != PERSONAL:
                 home = post
                 break
+        if home is None:
+            raise NotHere(f"no card of #{number} in a Teams channel or group chat to reply "
+                          "under")
         conversation = await self.where(home.channel)
         await self._send(conversation, home.channel,
                          self._activity(conversation, message.text), reply_to=home.ref)

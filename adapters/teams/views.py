@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.approvals import pending_approvers
 from bot.cards import Card
 from bot.context import build_actor
 from bot.items import Item
 from bot.people import Directory
 from bot.ports import CardPost, Clock, UnitOfWorkFactory
 from bot.presenters import card_for
-from bot.rules import Verb, allowed, state_allows
+from bot.rules import Verb, allowed, state_allows, who_may_act
 
 SURFACE = "teams"
 
@@ -61,9 +60,6 @@ class Views:
             await uow.commit()
 
     def people_with_buttons(self, item: Item) -> list[str]:
-        """Who may act on the item, who may see their own buttons on a shared copy: its
-        requester, owner, approvers still to decide and its team's lead."""
+        """Who sees their own buttons on a shared copy: who may act on it, as the rules say."""
         team = self.directory.team(item.team)
-        wanted = [item.requester, item.owner or "", *pending_approvers(item),
-                  team.lead if team and team.lead else ""]
-        return [p for p in dict.fromkeys(wanted) if p]
+        return who_may_act(item, team.lead if team else None, team.members if team else ())

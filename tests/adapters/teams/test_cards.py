@@ -107,6 +107,19 @@ async def test_a_missing_reason_gets_the_card_back_with_the_error(server: Server
     assert [e[0] for e in await events(server)] == ["created"]
 
 
+async def test_a_handoff_to_a_team_offers_its_members_their_buttons(server: Server) -> None:
+    """Unowned, in the team's queue: any member may accept or take it, so each member Teams
+    knows gets their own buttons on the channel's copy, as the rules grant them."""
+    await server.say("handoff #platform Rotate the certificates", where="channel")
+    [reply] = server.mock.of("reply")
+    shared = reply.cards[0]
+    assert USERS["bob"][1] in shared["refresh"]["userIds"]
+    bobs = (await server.post(server.refresh(shared, user="bob"))).card
+    assert "Accept" in titles(bobs)
+    daves = (await server.post(server.refresh(shared, user="dave"))).card  # not of the team
+    assert "Accept" not in titles(daves)
+
+
 async def test_a_shared_card_refreshes_to_each_persons_own_buttons(server: Server) -> None:
     await server.say("handoff <at>Bob Okafor</at> Patch the fleet", where="channel",
                      mentions=[BOB])

@@ -196,3 +196,18 @@ async def test_a_card_action_accepts_in_a_personal_chat(server: Server) -> None:
             "SELECT surface FROM events WHERE action='accept'")).scalar_one()
     assert surface == "teams"
     assert json.dumps(card).count("Decline") == 0  # an accepted handoff cannot be declined
+
+
+async def test_a_change_is_told_once_in_a_one_to_one_chat(server: Server) -> None:
+    """Dave's team has no Teams channel: his item's only Teams copies are in 1:1 chats, which
+    have no threads. When Bob accepts, Dave is told once, in a message of his own, not also
+    by a 'thread' line in the same chat."""
+    await server.say("handoff <at>Bob Okafor</at> Review the contract", user="dave",
+                     mentions=[BOB])
+    await server.deliver()
+    dm = next(c for c in server.mock.of("send") if c.cards and "Accept" in c.shown())
+    server.mock.calls.clear()
+    assert (await server.post(server.click(dm.cards[0], "Accept", user="bob"))).status == 200
+    await server.deliver()
+    told = [c for c in server.mock.calls if c.kind in ("send", "reply") and "accepted" in c.text]
+    assert len(told) == 1, [(c.kind, c.conversation, c.text) for c in told]
