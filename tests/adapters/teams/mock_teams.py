@@ -69,6 +69,13 @@ class Keys:
                           headers={"kid": kid or self.kid})
 
 
+#: The key every mock of this test process signs with. botframework caches OpenID metadata by
+#: its URL for the whole process: a mock started on a port an earlier one used must serve the
+#: same key, or the cached keys lack its key id and a valid token is refused (seen as a
+#: flaky 401, "IndexError: list index out of range", in a full run).
+PROCESS_KEYS = Keys()
+
+
 def tls_files(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
     key = rsa_key()
@@ -134,7 +141,7 @@ class Fail:
 class MockTeams:
     app_id: str
     app_password: str
-    keys: Keys = field(default_factory=Keys)
+    keys: Keys = field(default_factory=lambda: PROCESS_KEYS)
     calls: list[Call] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # by MRI and AAD id
