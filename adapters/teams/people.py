@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,6 +165,23 @@ class TeamsPeople:
 
     def _aad_of(self, mri: str) -> str:
         return next((aad for aad, known in self._mri.items() if known == mri), "")
+
+    async def mris(self, people: Sequence[str], lookup: Lookup) -> list[str]:
+        """The Teams user ids (MRIs) of these people, as a card's refresh names them: known
+        ones as kept, the others looked up with `lookup` (in the conversation at hand);
+        people Teams cannot find there are left out."""
+        found: list[str] = []
+        for person in people:
+            aad = self.teams_id(person)
+            if not aad:
+                continue
+            mri = self.mri(aad)
+            if mri is None:
+                profile = await self.profile(aad, lookup)
+                mri = profile.mri if profile is not None else None
+            if mri:
+                found.append(mri)
+        return found
 
     async def profile(self, user: str, lookup: Lookup) -> Profile | None:
         """What Teams says about a user (by MRI or AAD id), looked up once per hour and shared

@@ -258,7 +258,6 @@ class TeamsTransport(Transport):
 
     async def _mris(self, people: list[str], conversation: Conversation,
                     conversation_id: str) -> list[str]:
-        found: list[str] = []
         where = conversation.team or base_id(conversation_id)
 
         async def lookup(user: str) -> Profile | None:
@@ -268,17 +267,7 @@ class TeamsTransport(Transport):
                 dict(member.serialize(), **(member.additional_properties or {})))
             return Profile.from_member(account)
 
-        for person in people:
-            aad = self.people.teams_id(person)
-            if not aad:
-                continue
-            mri = self.people.mri(aad)
-            if mri is None:
-                profile = await self.people.profile(aad, lookup)
-                mri = profile.mri if profile is not None else None
-            if mri:
-                found.append(mri)
-        return found
+        return await self.people.mris(people, lookup)
 
     # --- the connector -------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from http import HTTPStatus
 from typing import Any, Protocol
@@ -183,24 +183,8 @@ class Turns(TeamsActivityHandler):  # type: ignore[misc]
         item = await self.views.item(self.workspace, card.number)
         people = self.views.people_with_buttons(item) if item is not None else []
         return self.composer.card(card, buttons=False,
-                                  refresh_for=await self.mris(people,
+                                  refresh_for=await self.people.mris(people,
                                                               self.lookup(turn_context)))
-
-    async def mris(self, people: Sequence[str], lookup: Lookup) -> list[str]:
-        """The Teams user ids (MRIs) of these people, as a card's refresh names them; people
-        Teams cannot find in this conversation are left out."""
-        found: list[str] = []
-        for person in people:
-            aad = self.people.teams_id(person)
-            if not aad:
-                continue
-            mri = self.people.mri(aad)
-            if mri is None:
-                profile = await self.people.profile(aad, lookup)
-                mri = profile.mri if profile is not None else None
-            if mri:
-                found.append(mri)
-        return found
 
     # --- clicks ---------------------------------------------------------------------------
 
@@ -255,7 +239,7 @@ class Turns(TeamsActivityHandler):  # type: ignore[misc]
         every other person's view theirs."""
         item = await self.views.item(self.workspace, card.number)
         people = self.views.people_with_buttons(item) if item is not None else []
-        return self.composer.card(card, refresh_for=await self.mris(
+        return self.composer.card(card, refresh_for=await self.people.mris(
             people, self.lookup(turn_context)))
 
     async def card_response(self, turn_context: TurnContext, number: int, person: str,
@@ -267,8 +251,8 @@ class Turns(TeamsActivityHandler):  # type: ignore[misc]
         if not shared:
             return self.card_invoke(self.composer.card(card, error=error))
         people = self.views.people_with_buttons(item)
-        return self.card_invoke(self.composer.card(
-            card, error=error, refresh_for=await self.mris(people, self.lookup(turn_context))))
+        mris = await self.people.mris(people, self.lookup(turn_context))
+        return self.card_invoke(self.composer.card(card, error=error, refresh_for=mris))
 
     @staticmethod
     def card_invoke(card: dict[str, Any]) -> InvokeResponse:
